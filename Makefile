@@ -1,0 +1,43 @@
+# vouch — the few verbs a developer needs.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 8080
+
+.PHONY: install run test lint typecheck pytest bench docs clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml sdk/python/pyproject.toml
+	$(BIN)/pip install -q -e ".[dev]" -e sdk/python
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/vouch serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src sdk/python/src tests sdk/python/tests bench
+	$(BIN)/ruff format --check src sdk/python/src tests sdk/python/tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+docs:
+	@echo "docs live in docs/ as Markdown; start at docs/README.md"
+
+clean:
+	rm -rf $(VENV) .vouch build dist *.egg-info

@@ -1,0 +1,122 @@
+"""The package's public surface."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+import vouch_sdk
+from vouch_sdk import (
+    ClaimMismatch,
+    IdentifierMismatch,
+    InvalidSignature,
+    IssuerMismatch,
+    MalformedProof,
+    ProofExpired,
+    ProofInvalid,
+    ProofRevoked,
+    ProofTooOld,
+    UnknownKey,
+)
+
+EXPECTED_ALL = [
+    "AsyncClient",
+    "AsyncVerifier",
+    "AuthenticationError",
+    "BadRequest",
+    "ClaimMismatch",
+    "Client",
+    "Conflict",
+    "IdentifierMismatch",
+    "InvalidSignature",
+    "IssuerMismatch",
+    "JSONWebKeySet",
+    "JWKSUnavailable",
+    "MalformedProof",
+    "NotFound",
+    "Pagination",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "ProofClaims",
+    "ProofExpired",
+    "ProofInvalid",
+    "ProofRevoked",
+    "ProofTooOld",
+    "ProofValidation",
+    "RateLimited",
+    "RevocationListPage",
+    "RevocationListUnavailable",
+    "RevokeReason",
+    "RevokedEntry",
+    "ServerError",
+    "TransportError",
+    "UnknownKey",
+    "VerificationList",
+    "Verifier",
+    "VouchError",
+    "__version__",
+]
+
+SRC = pathlib.Path(vouch_sdk.__file__).parent
+
+
+class TestAll:
+    def test_lists_exactly_the_expected_names(self) -> None:
+        assert vouch_sdk.__all__ == EXPECTED_ALL
+
+    def test_every_name_resolves(self) -> None:
+        missing = [name for name in vouch_sdk.__all__ if not hasattr(vouch_sdk, name)]
+        assert missing == []
+
+    def test_public_classes_present_themselves_as_vouch_sdk(self) -> None:
+        assert vouch_sdk.Verifier.__module__ == "vouch_sdk"
+        assert repr(vouch_sdk.ProofExpired) == "<class 'vouch_sdk.ProofExpired'>"
+
+
+class TestVersion:
+    def test_is_0_1_0(self) -> None:
+        assert vouch_sdk.__version__ == "0.1.0"
+
+
+class TestProofInvalidReason:
+    @pytest.mark.parametrize(
+        ("error", "reason"),
+        [
+            (ProofExpired(), "expired"),
+            (
+                ProofRevoked(revoked_at="2026-02-04T10:00:00.000Z", revoked_reason="fraud"),
+                "revoked",
+            ),
+            (InvalidSignature(), "invalid_signature"),
+            (MalformedProof(), "malformed"),
+            (IssuerMismatch(), "issuer_mismatch"),
+            (ClaimMismatch("type", "phone", "email"), "type_mismatch"),
+            (ClaimMismatch("channel", "sms", None), "channel_mismatch"),
+            (ProofTooOld(), "too_old"),
+            (IdentifierMismatch(), "identifier_mismatch"),
+            (UnknownKey(), "unknown_key"),
+        ],
+    )
+    def test_matches_the_server_vocabulary(self, error: ProofInvalid, reason: str) -> None:
+        assert isinstance(error, ProofInvalid)
+        assert error.reason == reason
+
+
+class TestPackageImports:
+    def test_never_import_the_server_package(self) -> None:
+        sources = sorted(SRC.rglob("*.py"))
+        assert {p.name for p in sources} >= {"_client.py", "_verifier.py", "__init__.py"}
+        offenders = []
+        for path in sources:
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                offenders += [
+                    f"{path.name}: {n}" for n in names if n == "vouch" or n.startswith("vouch.")
+                ]
+        assert offenders == []

@@ -1,0 +1,138 @@
+"""``create_app(settings)``: every surface of vouch, mounted in one place.
+
+URL map
+  GET  /health                                   public
+  GET  /.well-known/jwks.json                    public (Cache-Control: 24 h)
+  GET  /api/v1                                   public API info
+  *    /api/v1/verifications…                    Proof of Control (control/endpoints.py)
+  *    /api/v1/proofs…                           validate, status, revoke, revocation list
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Response
+from sqlalchemy import text
+
+from vouch import __version__
+from vouch.config import Settings
+from vouch.control import service as control_service
+from vouch.control.endpoints import router as verifications_router
+from vouch.deps import PublicCaller, RuntimeDep, Session
+from vouch.http import EdgeMiddleware, install_error_handlers
+from vouch.kit.clock import isoformat_ms, utcnow
+from vouch.proofs.endpoints import router as proofs_router
+from vouch.runtime import Runtime
+
+log = logging.getLogger("vouch")
+
+
+async def _sweeper(runtime: Runtime) -> None:
+    """Expire pending verifications whose challenge ran out, in the background."""
+    interval = runtime.settings.expiry_sweep_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with runtime.db.session() as session:
+                expired = await control_service.sweep_expired(session)
+            if expired:
+                log.info("expired %d verifications", len(expired))
+        except Exception:
+            log.exception("expiry sweep failed; will retry")
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else Settings())
+    runtime = runtime or Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.db.session() as session:
+            await runtime.keyring.ensure_key(session)
+        tasks = []
+        if settings.expiry_sweep_seconds > 0:
+            tasks.append(asyncio.create_task(_sweeper(runtime)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.close()
+
+    app = FastAPI(
+        title="vouch",
+        version=__version__,
+        description="Signed, offline-verifiable proofs of control, consent, approval and more.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.vouch = runtime
+    install_error_handlers(app)
+    app.add_middleware(
+        EdgeMiddleware,
+        default_limit=settings.body_limit_bytes,
+        hsts=settings.public_url.startswith("https://"),
+    )
+
+    @app.get("/health", tags=["public"])
+    async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
+        services = {"database": "down", "redis": "not_configured"}
+        try:
+            async with runtime.db.session() as session:
+                await session.execute(text("SELECT 1"))
+            services["database"] = "up"
+        except Exception:
+            log.warning("health: database check failed", exc_info=True)
+        if settings.redis_url:
+            services["redis"] = "up" if await _redis_up(settings.redis_url) else "down"
+        healthy = services["database"] == "up" and services["redis"] != "down"
+        if not healthy:
+            response.status_code = 503
+        return {
+            "status": "healthy" if healthy else "unhealthy",
+            "timestamp": isoformat_ms(utcnow()),
+            "version": __version__,
+            "services": services,
+        }
+
+    @app.get("/.well-known/jwks.json", tags=["public"])
+    async def jwks(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
+        body = await runtime.keyring.jwks_body(session)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @app.get("/api/v1", tags=["public"])
+    async def api_info() -> dict[str, str]:
+        return {
+            "name": "vouch API",
+            "version": __version__,
+            "description": "Proof of Control as a Service, self-hosted",
+        }
+
+    app.include_router(verifications_router)
+    app.include_router(proofs_router)
+    return app
+
+
+async def _redis_up(url: str) -> bool:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()

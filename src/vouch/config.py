@@ -1,0 +1,147 @@
+"""Settings: ``VOUCH_*`` environment variables, optionally a ``vouch.toml`` in the data directory.
+
+Environment variables win over the file; the file wins over defaults. Nothing here reads the
+environment at import time: ``Settings()`` is built once by the entry point (CLI, tests) and passed
+down, so a test can run several differently configured apps in one process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SigningAlg = Literal["RS256", "ES256", "EdDSA"]
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("VOUCH_DATA_DIR", ".vouch"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOUCH_", extra="ignore", frozen=False)
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    redis_url: str | None = None
+    public_url: str = "http://127.0.0.1:8080"
+    issuer: str | None = None
+    secret_key: str | None = None
+
+    # Proof tokens.
+    signing_alg: SigningAlg = "RS256"
+    # A rotated key is published this long before it starts signing, so that verifiers holding a
+    # cached JWKS (max-age 86400) have seen it by the time tokens carry its kid.
+    key_publish_lead_seconds: int = 86400
+    default_proof_expiry_days: int = 30
+
+    # Verifications.
+    max_attempts: int = 3
+    expiry_sweep_seconds: float = 30.0
+
+    # Safety baseline (threat model §6, §9).
+    body_limit_bytes: int = 10 * 1024
+    rate_limit_api: str = "100/minute"
+    rate_limit_public: str = "60/minute"
+    rate_limit_auth_failures: str = "30/minute"
+    rate_limit_enabled: bool = True
+    trust_forwarded_for: bool = False
+
+    # Providers (links in challenges; full channel support lives in the channel modules).
+    telegram_bot_token: str | None = None
+    telegram_bot_username: str = "vouch_verify_bot"
+    telegram_webhook_secret: str | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    whatsapp_phone_number: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_access_token: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_numbers: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    smtp_url: str | None = None
+    email_from: str = "vouch@localhost"
+    inbound_email_address: str | None = None
+    inbound_email_secret: str | None = None
+    dns_nameservers: str | None = None
+    allow_private_targets: bool = False
+    eth_rpc_url: str | None = None
+    eas_rpc_url: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _default_data_dir() / "vouch.toml"
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'vouch.db').resolve()}"
+
+    @property
+    def effective_issuer(self) -> str:
+        return self.issuer or self.public_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @cached_property
+    def master_key(self) -> bytes:
+        """The master secret for secrets at rest; generated into the data dir when unset."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+    def safe_dump(self) -> dict[str, Any]:
+        """Settings for display, with every secret masked."""
+        hidden = {
+            "secret_key",
+            "telegram_bot_token",
+            "telegram_webhook_secret",
+            "whatsapp_access_token",
+            "whatsapp_app_secret",
+            "whatsapp_verify_token",
+            "twilio_auth_token",
+            "inbound_email_secret",
+        }
+        data = self.model_dump(mode="json")
+        for key in hidden:
+            if data.get(key):
+                data[key] = "***"
+        return data

@@ -1,0 +1,191 @@
+"""Built-in code methods.
+
+``ReverseOtpMethod`` (phone over WhatsApp, Telegram, SMS; seed "The Innovation: Reverse OTP"): vouch
+shows a code and the person sends it *to* vouch from the asset. Control is proven by who the message
+came from, so a bare code is never enough: ``submit`` must carry the sender
+(``{challenge_code, source_identifier}``), which an integrator relaying messages from its own
+provider account attests to. The provider webhooks of the channel modules complete these without
+``submit``.
+
+``EmailCodeMethod`` (email, and domain via an administrative mailbox): the code travels to the
+mailbox, so knowing it proves control and ``submit {code}`` completes the verification.
+
+``AwaitingMethod``: channels whose proof is a signature, an OAuth grant, a DNS record or an HTTP file.
+They can be created (and completed with ``test-verify`` in test mode); a code ``submit`` cannot
+prove them and is refused without counting an attempt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vouch.control.catalog import CHANNELS_BY_TYPE
+from vouch.control.identifiers import InvalidIdentifier, normalize_identifier
+from vouch.control.methods.base import (
+    Accepted,
+    ChallengeContext,
+    Outcome,
+    Rejected,
+    SubmitContext,
+)
+from vouch.control.methods.registry import register
+from vouch.errors import BadRequest, ValidationFailed
+from vouch.kit.clock import isoformat_ms
+from vouch.kit.codes import code_matches
+
+_CHANNEL_LABEL = {"whatsapp": "WhatsApp", "telegram": "Telegram", "sms": "SMS", "email": "email"}
+
+
+def _submitted_code(payload: dict[str, Any]) -> str:
+    code = payload.get("code", payload.get("challenge_code"))
+    if not isinstance(code, str) or not code.strip():
+        raise ValidationFailed(
+            details=[{"field": "code", "message": "Required", "code": "invalid_type"}]
+        )
+    if len(code.strip()) > 64:
+        raise ValidationFailed(
+            details=[{"field": "code", "message": "Too long", "code": "too_big"}]
+        )
+    return code
+
+
+class _CodeMethodBase:
+    type: str
+    channel: str
+    requires_source = True
+
+    def __init__(self, type_: str, channel: str) -> None:
+        self.type = type_
+        self.channel = channel
+
+    def challenge(self, ctx: ChallengeContext) -> dict[str, Any]:
+        return {
+            "code": ctx.code,
+            "expires_at": isoformat_ms(ctx.expires_at),
+            "instruction": f"Send {ctx.code} via {_CHANNEL_LABEL.get(self.channel, self.channel)}",
+        }
+
+    async def after_create(
+        self, session: AsyncSession, ctx: ChallengeContext, *, test_mode: bool
+    ) -> None:
+        return None
+
+    async def check_submission(self, ctx: SubmitContext) -> Outcome:
+        code = _submitted_code(ctx.payload)
+        source = ctx.payload.get("source_identifier")
+        if source is None and self.requires_source:
+            raise ValidationFailed(
+                "A reverse-OTP code proves control only together with its sender",
+                details=[
+                    {
+                        "field": "source_identifier",
+                        "message": "Required: the phone or address the code was sent from",
+                        "code": "invalid_type",
+                    }
+                ],
+            )
+        # Always compare the code, so that timing does not depend on the sender check below.
+        code_ok = code_matches(ctx.code_key, code, ctx.verification.code_digest)
+        if source is not None:
+            if not isinstance(source, str):
+                raise ValidationFailed(
+                    details=[
+                        {
+                            "field": "source_identifier",
+                            "message": "Expected string",
+                            "code": "invalid_type",
+                        }
+                    ]
+                )
+            v = ctx.verification
+            try:
+                normalized = normalize_identifier(v.type, v.channel, source)
+            except InvalidIdentifier:
+                normalized = None
+            if normalized != v.identifier:
+                return Rejected(
+                    "source_mismatch", "The code was not sent from the asset being verified"
+                )
+        if not code_ok:
+            return Rejected("invalid_code", "Invalid challenge code")
+        return Accepted()
+
+
+class ReverseOtpMethod(_CodeMethodBase):
+    requires_source = True
+
+    def challenge(self, ctx: ChallengeContext) -> dict[str, Any]:
+        data = super().challenge(ctx)
+        settings = ctx.settings
+        code = ctx.code
+        if self.channel == "telegram":
+            bot = settings.telegram_bot_username.lstrip("@")
+            # The golden vector shows the bare code as the instruction: the deep link carries it.
+            data["instruction"] = code
+            data["deep_link"] = f"https://t.me/{bot}?start={code}"
+            data["send_to"] = f"@{bot}"
+        elif self.channel == "whatsapp" and settings.whatsapp_phone_number:
+            number = settings.whatsapp_phone_number
+            data["instruction"] = f"Send {code} to {number} on WhatsApp"
+            data["deep_link"] = f"https://wa.me/{number.lstrip('+')}?text={quote(code)}"
+            data["send_to"] = number
+        elif self.channel == "sms" and settings.twilio_numbers:
+            dids = parse_sms_numbers(settings.twilio_numbers)
+            if dids:
+                first = next(iter(dids.values()))
+                data["instruction"] = f"Text {code} to {first}"
+                data["deep_link"] = f"sms:{first}?body={quote(code)}"
+                data["send_to"] = first
+                data["sms_dids"] = dids
+        return data
+
+
+class EmailCodeMethod(_CodeMethodBase):
+    requires_source = False
+
+    def challenge(self, ctx: ChallengeContext) -> dict[str, Any]:
+        data = super().challenge(ctx)
+        inbound = ctx.settings.inbound_email_address
+        if inbound:
+            data["instruction"] = f"Email {ctx.code} to {inbound}"
+            data["send_to"] = inbound
+            data["deep_link"] = f"mailto:{inbound}?subject={quote(ctx.code)}&body={quote(ctx.code)}"
+        else:
+            data["instruction"] = f"Enter the code {ctx.code} sent to your mailbox"
+        return data
+
+
+class AwaitingMethod(_CodeMethodBase):
+    def challenge(self, ctx: ChallengeContext) -> dict[str, Any]:
+        data = super().challenge(ctx)
+        data["instruction"] = f"Verification code: {ctx.code}"
+        return data
+
+    async def check_submission(self, ctx: SubmitContext) -> Outcome:
+        raise BadRequest(
+            f"Channel '{self.channel}' is not completed by a code submission",
+            code="method_not_supported",
+        )
+
+
+def parse_sms_numbers(raw: str) -> dict[str, str]:
+    """``US=+13125550100,EU=+37052000000`` → ``{"US": "+13125550100", "EU": "+37052000000"}``."""
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        region, sep, number = part.strip().partition("=")
+        if sep and number.strip():
+            out[region.strip().upper()] = number.strip()
+    return out
+
+
+for _channel in CHANNELS_BY_TYPE["phone"]:
+    register(ReverseOtpMethod("phone", _channel))
+register(EmailCodeMethod("email", "email"))
+register(EmailCodeMethod("domain", "email"))
+for _type, _channels in CHANNELS_BY_TYPE.items():
+    for _channel in _channels:
+        if (_type, _channel) not in {("email", "email"), ("domain", "email")} and _type != "phone":
+            register(AwaitingMethod(_type, _channel))

@@ -1,0 +1,297 @@
+"""Proof of Control: the rules of a verification's life.
+
+pending ──(method accepts a submission / provider message / test-verify)──► verified ──► revoked
+   │──(max attempts of failed submissions)──► failed
+   └──(challenge TTL passes; checked on every read and swept in the background)──► expired
+
+Completion is a conditional UPDATE (``WHERE status = 'pending'``) taken before the proof is minted,
+inside the request's transaction: of any number of concurrent correct submissions, exactly one
+flips the row and mints the one proof; the others see that the verification is no longer pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vouch.control import repository
+from vouch.control.catalog import (
+    CHALLENGE_TTL_SECONDS,
+    MAX_PROOF_LIFETIME,
+    MIN_PROOF_LIFETIME,
+    channel_valid_for,
+)
+from vouch.control.identifiers import InvalidIdentifier as _BadIdentifier
+from vouch.control.identifiers import identifier_hash, normalize_identifier
+from vouch.control.methods import Accepted, ChallengeContext, SubmitContext, get_method
+from vouch.control.schemas import CreateVerification
+from vouch.errors import (
+    BadRequest,
+    InvalidChannelForType,
+    InvalidIdentifier,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
+from vouch.kit.clock import isoformat_ms, truncate_ms, utcnow
+from vouch.kit.codes import code_digest, generate_code
+from vouch.kit.ids import is_object_id, new_object_id
+from vouch.kit.urls import UnsafeUrl, check_callback_url
+from vouch.models import Verification
+from vouch.proofs import service as proofs
+from vouch.runtime import Runtime
+from vouch.tenancy.service import Principal
+
+FAMILY = "control"
+
+
+def _proof_lifetime(body: CreateVerification, runtime: Runtime) -> int:
+    if body.expires_in is not None and body.proof_expiry_days is not None:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "expires_in",
+                    "message": "Give expires_in or proof_expiry_days, not both",
+                    "code": "invalid_union",
+                }
+            ]
+        )
+    if body.expires_in is not None:
+        seconds, field = body.expires_in, "expires_in"
+    elif body.proof_expiry_days is not None:
+        seconds, field = body.proof_expiry_days * 86400, "proof_expiry_days"
+    else:
+        return runtime.settings.default_proof_expiry_days * 86400
+    if seconds < MIN_PROOF_LIFETIME:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": field,
+                    "message": "Proof lifetime must be at least 1 hour",
+                    "code": "too_small",
+                }
+            ]
+        )
+    if seconds > MAX_PROOF_LIFETIME:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": field,
+                    "message": "Proof lifetime must be at most 365 days",
+                    "code": "too_big",
+                }
+            ]
+        )
+    return seconds
+
+
+async def create(
+    session: AsyncSession, runtime: Runtime, principal: Principal, *, body: CreateVerification
+) -> tuple[Verification, dict[str, Any]]:
+    type_, channel = body.type.value, body.channel.value
+    if not channel_valid_for(type_, channel):
+        raise InvalidChannelForType(
+            f"Channel '{channel}' is not valid for verification type '{type_}'"
+        )
+    try:
+        identifier = normalize_identifier(type_, channel, body.identifier)
+    except _BadIdentifier as exc:
+        raise InvalidIdentifier(
+            str(exc),
+            details=[{"field": "identifier", "message": str(exc), "code": "invalid_string"}],
+        ) from exc
+    lifetime = _proof_lifetime(body, runtime)
+    if body.callback_url is not None:
+        try:
+            check_callback_url(
+                body.callback_url, allow_private=runtime.settings.allow_private_targets
+            )
+        except UnsafeUrl as exc:
+            raise ValidationFailed(
+                details=[{"field": "callback_url", "message": str(exc), "code": "invalid_string"}]
+            ) from exc
+
+    now = truncate_ms(utcnow())
+    expires_at = now + timedelta(seconds=CHALLENGE_TTL_SECONDS[type_])
+    code = generate_code()
+    verification = Verification(
+        id=new_object_id(),
+        project_id=principal.project_id,
+        environment=principal.environment,
+        type=type_,
+        channel=channel,
+        identifier=identifier,
+        identifier_hash=identifier_hash(identifier),
+        status="pending",
+        code_digest=code_digest(runtime.code_key, code),
+        method_state={"email_prefix": body.email_prefix} if body.email_prefix else {},
+        attempts=0,
+        max_attempts=runtime.settings.max_attempts,
+        challenge_expires_at=expires_at,
+        proof_lifetime_seconds=lifetime,
+        external_user_id=body.external_user_id,
+        client_metadata=body.client_metadata,
+        callback_url=body.callback_url,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(verification)
+    await session.flush()
+    method = get_method(type_, channel)
+    ctx = ChallengeContext(verification, code, expires_at, runtime.settings)
+    challenge = method.challenge(ctx)
+    await method.after_create(session, ctx, test_mode=principal.is_test)
+    return verification, challenge
+
+
+async def get(session: AsyncSession, principal: Principal, id_: str) -> Verification:
+    if not is_object_id(id_):
+        raise NotFound("Verification not found")
+    verification = await repository.get_scoped(session, principal, id_)
+    if verification is None:
+        raise NotFound("Verification not found")
+    return await _expire_if_due(session, verification)
+
+
+async def list_(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    page: int,
+    limit: int,
+    filters: dict[str, Any],
+) -> tuple[Sequence[Verification], int]:
+    await repository.expire_due(session, utcnow())
+    return await repository.list_scoped(
+        session, principal, offset=(page - 1) * limit, limit=limit, filters=filters
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    id_: str,
+    payload: dict[str, Any],
+) -> Verification:
+    verification = await get(session, principal, id_)
+    _require_pending(verification)
+    now = utcnow()
+    if verification.next_attempt_at is not None and verification.next_attempt_at > now:
+        wait = int((verification.next_attempt_at - now).total_seconds()) + 1
+        raise RateLimited(
+            wait, "Too many attempts; wait before trying again", code="too_many_attempts"
+        )
+    method = get_method(verification.type, verification.channel)
+    outcome = await method.check_submission(
+        SubmitContext(verification, payload, runtime.settings, runtime.code_key)
+    )
+    if isinstance(outcome, Accepted):
+        if await complete(session, runtime, verification):
+            return verification
+        await session.refresh(verification)
+        _require_pending(verification)
+        raise BadRequest("Verification could not be completed", code="invalid_status")
+
+    counted = await repository.record_failed_attempt(session, verification.id, now, outcome.code)
+    await session.refresh(verification)
+    if not counted:
+        _require_pending(verification)
+        raise RateLimited(
+            1, "Too many attempts; wait before trying again", code="too_many_attempts"
+        )
+    remaining = max(0, verification.max_attempts - verification.attempts)
+    if verification.status == "failed":
+        raise BadRequest(
+            "Maximum attempts exceeded; the verification has failed",
+            code="max_attempts_exceeded",
+            attempts_remaining=0,
+            keeps_changes=True,
+        )
+    raise BadRequest(
+        outcome.message, code=outcome.code, attempts_remaining=remaining, keeps_changes=True
+    )
+
+
+async def test_verify(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: str
+) -> Verification:
+    verification = await get(session, principal, id_)
+    _require_pending(verification)
+    if not await complete(session, runtime, verification):
+        await session.refresh(verification)
+        _require_pending(verification)
+    return verification
+
+
+async def complete(session: AsyncSession, runtime: Runtime, verification: Verification) -> bool:
+    """Complete a pending verification once and mint its proof. False if it was not pending."""
+    now = truncate_ms(utcnow())
+    if not await repository.claim_completion(session, verification.id, now):
+        return False
+    minted = await runtime.tokens.mint(
+        session,
+        sub=verification.id,
+        type=verification.type,
+        lifetime=timedelta(seconds=verification.proof_lifetime_seconds),
+        now=now,
+        claims={
+            "channel": verification.channel,
+            "identifier_hash": verification.identifier_hash,
+            "verified_at": isoformat_ms(now),
+            "user_id": verification.project_id,
+        },
+    )
+    await repository.attach_proof(session, verification.id, minted.token, minted.expires_at)
+    await proofs.record(
+        session,
+        proof_id=verification.id,
+        project_id=verification.project_id,
+        environment=verification.environment,
+        family=FAMILY,
+        type=verification.type,
+        channel=verification.channel,
+        minted=minted,
+        verified_at=now,
+    )
+    await session.refresh(verification)
+    return True
+
+
+async def sweep_expired(session: AsyncSession) -> list[str]:
+    return await repository.expire_due(session, utcnow())
+
+
+async def _expire_if_due(session: AsyncSession, verification: Verification) -> Verification:
+    if verification.status == "pending" and verification.challenge_expires_at <= utcnow():
+        await repository.expire_due(session, utcnow(), ids=[verification.id])
+        await session.refresh(verification)
+        # Persist the expiry now: the caller may go on to raise (e.g. submit on an expired one).
+        await session.commit()
+    return verification
+
+
+def _require_pending(verification: Verification) -> None:
+    if verification.status == "pending":
+        return
+    if verification.status == "expired":
+        raise BadRequest("Verification challenge has expired", code="verification_expired")
+    if verification.status == "failed":
+        raise BadRequest(
+            "Verification has failed (maximum attempts exceeded)", code="verification_failed"
+        )
+    raise BadRequest(
+        f"Verification is not pending (status: {verification.status})",
+        code="invalid_status",
+        status_detail=verification.status,
+    )
+
+
+async def _on_proof_revoked(session: AsyncSession, proof_id: str, at: Any, reason: str) -> None:
+    await repository.mark_revoked(session, proof_id, at, reason)
+
+
+proofs.on_revoked(FAMILY, _on_proof_revoked)

@@ -1,0 +1,77 @@
+"""Rate limits (threat model §6 "Brute Force", §9 "Denial of Service") on the ``limits`` library.
+
+Moving-window counters live in memory for a single process, or in Redis (``VOUCH_REDIS_URL``) so
+that every process of a fleet shares them. Each hit returns what the ``X-RateLimit-*`` headers say.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, Storage
+from limits.storage import storage_from_string
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from vouch.config import Settings
+
+
+@dataclass(frozen=True)
+class RateState:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # Unix seconds
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self._storage: Storage
+        if settings.redis_url:
+            url = settings.redis_url
+            scheme, _, rest = url.partition("://")
+            storage = storage_from_string(f"async+{scheme}://{rest}")
+            assert isinstance(storage, Storage)  # noqa: S101
+            self._storage = storage
+        else:
+            self._storage = MemoryStorage()
+        self._strategy = MovingWindowRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {}
+
+    def _item(self, rule: str) -> RateLimitItem:
+        item = self._items.get(rule)
+        if item is None:
+            item = self._items[rule] = parse(rule)
+        return item
+
+    async def hit(self, rule: str, *identity: str) -> RateState:
+        item = self._item(rule)
+        if not self.enabled:
+            return RateState(True, item.amount, item.amount, int(time.time()) + item.get_expiry())
+        allowed = await self._strategy.hit(item, *identity)
+        stats = await self._strategy.get_window_stats(item, *identity)
+        return RateState(allowed, item.amount, max(0, stats.remaining), math.ceil(stats.reset_time))
+
+    async def reset(self) -> None:
+        await self._storage.reset()
+
+    async def close(self) -> None:
+        close = getattr(self._storage, "close", None)
+        if close is not None:
+            result = close()
+            if hasattr(result, "__await__"):
+                await result

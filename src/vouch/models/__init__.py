@@ -1,0 +1,10 @@
+"""ORM tables, one module each. Importing this package registers every table on ``Base.metadata``."""
+
+from vouch.models.api_key import ApiKey
+from vouch.models.base import Base
+from vouch.models.project import Project
+from vouch.models.proof import Proof
+from vouch.models.signing_key import SigningKey
+from vouch.models.verification import Verification
+
+__all__ = ["ApiKey", "Base", "Project", "Proof", "SigningKey", "Verification"]

@@ -1,0 +1,33 @@
+"""Every proof token vouch has minted, whatever its family: what validation, status, revocation
+and the revocation list read. The proof id is the token's ``sub``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vouch.models.base import Base, UTCDateTime
+
+
+class Proof(Base):
+    __tablename__ = "proofs"
+    __table_args__ = (
+        Index("ix_proofs_revoked", "revoked_at", "id"),
+        Index("ix_proofs_kid_expiry", "kid", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment: Mapped[str] = mapped_column(String(4))
+    family: Mapped[str] = mapped_column(String(20))  # "control", later "authorization", "agent", …
+    type: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str | None] = mapped_column(String(30))
+    jti: Mapped[str] = mapped_column(String(64), unique=True)
+    kid: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,1 @@
+"""Proofs of every family: validation, status, revocation, and the signed revocation list."""

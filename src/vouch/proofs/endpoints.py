@@ -1,0 +1,73 @@
+"""``/api/v1/proofs`` — validate, status, revoke, and the public revocation list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vouch.deps import ApiCaller, PublicCaller, RuntimeDep, Session
+from vouch.errors import NotFound
+from vouch.kit.ids import is_object_id
+from vouch.proofs import service
+from vouch.proofs.service import REVOCATION_PAGE_MAX
+
+router = APIRouter(prefix="/api/v1/proofs", tags=["proofs"])
+
+RevocationReason = Literal["user_request", "fraud", "key_compromise", "asset_transferred", "other"]
+
+
+class ValidateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    proof_token: str = Field(min_length=1, max_length=8192)
+    identifier: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    reason: RevocationReason = "user_request"
+
+
+@router.post("/validate")
+async def validate_proof(
+    body: ValidateRequest, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> dict[str, Any]:
+    return await service.validate(session, runtime, body.proof_token, body.identifier)
+
+
+@router.get("/revoked")
+async def revocation_list(
+    response: Response,
+    session: Session,
+    runtime: RuntimeDep,
+    _public: PublicCaller,
+    since: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(gt=0, le=REVOCATION_PAGE_MAX)] = REVOCATION_PAGE_MAX,
+) -> dict[str, Any]:
+    from vouch.kit.clock import parse_instant
+
+    since_utc = parse_instant(since.isoformat()) if since is not None else None
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return await service.revocation_list(
+        session, runtime, since=since_utc, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/{proof_id}/status")
+async def proof_status(proof_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
+    if not is_object_id(proof_id):
+        raise NotFound("Proof not found")
+    return await service.status(session, caller, proof_id)
+
+
+@router.post("/{proof_id}/revoke")
+async def revoke_proof(
+    proof_id: str, session: Session, caller: ApiCaller, body: RevokeRequest | None = None
+) -> dict[str, Any]:
+    if not is_object_id(proof_id):
+        raise NotFound("Proof not found")
+    reason = body.reason if body is not None else "user_request"
+    return await service.revoke(session, caller, proof_id, reason)

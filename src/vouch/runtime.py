@@ -1,0 +1,43 @@
+"""What one running vouch process holds: settings, database, keyring, token service, limiter.
+
+Built once per app (``create_app``) or per CLI command, and reached from request handlers through
+``request.app.state.vouch``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vouch.config import Settings
+from vouch.database import Database
+from vouch.kit.ratelimit import RateLimiter
+from vouch.kit.secretbox import derive_key
+from vouch.signing.keys import Keyring
+from vouch.signing.tokens import TokenService
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    tokens: TokenService
+    limiter: RateLimiter
+    code_key: bytes
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        keyring = Keyring(settings)
+        return cls(
+            settings=settings,
+            db=Database(settings),
+            keyring=keyring,
+            tokens=TokenService(settings, keyring),
+            limiter=RateLimiter(settings),
+            code_key=derive_key(settings.master_key, "challenge-codes"),
+        )
+
+    async def close(self) -> None:
+        await self.limiter.close()
+        await self.db.dispose()

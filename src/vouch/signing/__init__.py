@@ -1,0 +1,1 @@
+"""Token signing: keys sealed at rest, the published JWKS, rotation, and token mint/verify."""

@@ -1,0 +1,130 @@
+"""Proof tokens: JWTs (RFC 7519) signed with the keyring's active key, verified against the
+published keys.
+
+Header ``{alg, typ: "JWT", kid}``. Claims common to every family: ``iss``, ``sub`` (the proof id),
+``iat``, ``exp``, ``jti``, ``proof_schema_version: "1.0"``, ``type``; each family adds its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vouch.config import Settings
+from vouch.kit.clock import utcnow
+from vouch.signing.keys import Keyring
+
+PROOF_SCHEMA_VERSION = "1.0"
+ALLOWED_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    token: str
+    jti: str
+    kid: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class TokenInvalid(Exception):
+    """Why a token did not verify; ``reason`` is the stable code shown to API clients."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class TokenService:
+    def __init__(self, settings: Settings, keyring: Keyring) -> None:
+        self.settings = settings
+        self.keyring = keyring
+
+    async def mint(
+        self,
+        session: AsyncSession,
+        *,
+        sub: str,
+        type: str,
+        lifetime: timedelta,
+        claims: dict[str, Any],
+        now: datetime | None = None,
+    ) -> MintedToken:
+        key = await self.keyring.active(session)
+        issued = (now or utcnow()).replace(microsecond=0)
+        expires = issued + lifetime
+        jti = secrets.token_hex(16)
+        payload = {
+            "iss": self.settings.effective_issuer,
+            "sub": sub,
+            "iat": int(issued.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": jti,
+            "proof_schema_version": PROOF_SCHEMA_VERSION,
+            "type": type,
+            **claims,
+        }
+        token = jwt.encode(
+            payload, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"}
+        )
+        return MintedToken(token, jti, key.kid, issued, expires)
+
+    async def sign_document(
+        self, session: AsyncSession, claims: dict[str, Any], lifetime: timedelta
+    ) -> tuple[str, str]:
+        """Sign a server statement that is not a proof (e.g. the revocation list)."""
+        key = await self.keyring.active(session)
+        now = int(utcnow().timestamp())
+        payload = {
+            "iss": self.settings.effective_issuer,
+            "iat": now,
+            "exp": now + int(lifetime.total_seconds()),
+            **claims,
+        }
+        token = jwt.encode(
+            payload, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"}
+        )
+        return token, key.kid
+
+    async def verify(self, session: AsyncSession, token: str) -> dict[str, Any]:
+        """Signature, ``iss`` and ``exp``; raises ``TokenInvalid`` with the reason."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise TokenInvalid("malformed", "Proof token is not a well-formed JWT") from exc
+        kid = header.get("kid")
+        alg = header.get("alg")
+        if not isinstance(kid, str) or alg not in ALLOWED_ALGORITHMS:
+            raise TokenInvalid("invalid_signature", "Proof token is not signed by a vouch key")
+        key = await self.keyring.published_key(session, kid)
+        if key is None or key.alg != alg:
+            raise TokenInvalid("invalid_signature", "Proof token is not signed by a vouch key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.verifier,
+                algorithms=[key.alg],
+                issuer=self.settings.effective_issuer,
+                options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenInvalid("expired", "Proof token has expired") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise TokenInvalid("issuer_mismatch", "Proof token was issued by someone else") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise TokenInvalid("invalid_signature", "Proof token signature is invalid") from exc
+        except jwt.DecodeError as exc:
+            raise TokenInvalid("malformed", "Proof token could not be decoded") from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenInvalid("malformed", f"Proof token is invalid: {exc}") from exc
+        return claims
+
+
+def epoch_to_datetime(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)

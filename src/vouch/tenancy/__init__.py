@@ -1,0 +1,1 @@
+"""Projects and API keys: who is calling, and in which environment (test or live)."""
