@@ -12,8 +12,13 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml sdk/python/pyproject.toml
+INTEROP := tests/e2e/interop
+
+$(STAMP): $(BIN)/python pyproject.toml sdk/python/pyproject.toml $(INTEROP)/package-lock.json
 	$(BIN)/pip install -q -e ".[dev]" -e sdk/python
+	@# An independent JOSE implementation (Node.js) for the interoperability tests, when npm exists.
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(INTEROP) --no-audit --no-fund --silent; \
+	else echo "npm not found: the Node.js interoperability test will be skipped"; fi
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import pickle
 
 import pytest
 
 import vouch_sdk
 from vouch_sdk import (
+    BadRequest,
     ClaimMismatch,
     IdentifierMismatch,
     InvalidSignature,
@@ -18,6 +20,8 @@ from vouch_sdk import (
     ProofInvalid,
     ProofRevoked,
     ProofTooOld,
+    RateLimited,
+    TransportError,
     UnknownKey,
 )
 
@@ -120,3 +124,25 @@ class TestPackageImports:
                     f"{path.name}: {n}" for n in names if n == "vouch" or n.startswith("vouch.")
                 ]
         assert offenders == []
+
+
+class TestErrorPickling:
+    @pytest.mark.parametrize(
+        "error",
+        [
+            ProofExpired("the proof has expired"),
+            ProofRevoked("revoked", revoked_at="2026-02-04T10:00:00.000Z", revoked_reason="fraud"),
+            ClaimMismatch("type", "phone", "email"),
+            BadRequest(400, "validation_error", "bad", [{"field": "x"}], "req_1"),
+            RateLimited(429, "rate_limited", "slow down", retry_after=7),
+            TransportError("ConnectError: refused"),
+        ],
+        ids=lambda e: type(e).__name__,
+    )
+    def test_round_trips_with_its_attributes(self, error: Exception) -> None:
+        clone = pickle.loads(pickle.dumps(error))  # noqa: S301 -- bytes we just made
+
+        assert type(clone) is type(error)
+        assert str(clone) == str(error)
+        public = {k: v for k, v in vars(error).items() if k != "response"}
+        assert {k: v for k, v in vars(clone).items() if k != "response"} == public

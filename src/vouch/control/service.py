@@ -229,7 +229,9 @@ async def test_verify(
 
 async def complete(session: AsyncSession, runtime: Runtime, verification: Verification) -> bool:
     """Complete a pending verification once and mint its proof. False if it was not pending."""
-    now = truncate_ms(utcnow())
+    # Whole seconds: ``verified_at`` then equals the token's ``iat`` and the proof's expiry is
+    # exactly ``verified_at`` + lifetime, as in the golden vectors.
+    now = utcnow().replace(microsecond=0)
     if not await repository.claim_completion(session, verification.id, now):
         return False
     minted = await runtime.tokens.mint(

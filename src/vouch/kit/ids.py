@@ -21,4 +21,4 @@ def new_object_id(now: float | None = None) -> str:
 
 
 def is_object_id(value: str) -> bool:
-    return bool(OBJECT_ID_RE.match(value))
+    return bool(OBJECT_ID_RE.fullmatch(value))

@@ -24,10 +24,11 @@ class RateState:
     limit: int
     remaining: int
     reset_at: int  # Unix seconds
+    window: int = 60  # seconds
 
     @property
     def retry_after(self) -> int:
-        return max(1, math.ceil(self.reset_at - time.time()))
+        return max(1, min(self.window, math.ceil(self.reset_at - time.time())))
 
     def headers(self) -> dict[str, str]:
         return {
@@ -44,7 +45,7 @@ class RateLimiter:
         if settings.redis_url:
             url = settings.redis_url
             scheme, _, rest = url.partition("://")
-            storage = storage_from_string(f"async+{scheme}://{rest}")
+            storage = storage_from_string(f"async+{scheme}://{rest}", implementation="redispy")
             assert isinstance(storage, Storage)  # noqa: S101
             self._storage = storage
         else:
@@ -61,17 +62,24 @@ class RateLimiter:
     async def hit(self, rule: str, *identity: str) -> RateState:
         item = self._item(rule)
         if not self.enabled:
-            return RateState(True, item.amount, item.amount, int(time.time()) + item.get_expiry())
+            expiry = item.get_expiry()
+            return RateState(True, item.amount, item.amount, int(time.time()) + expiry, expiry)
         allowed = await self._strategy.hit(item, *identity)
         stats = await self._strategy.get_window_stats(item, *identity)
-        return RateState(allowed, item.amount, max(0, stats.remaining), math.ceil(stats.reset_time))
+        return RateState(
+            allowed,
+            item.amount,
+            max(0, stats.remaining),
+            math.ceil(stats.reset_time),
+            item.get_expiry(),
+        )
 
     async def reset(self) -> None:
         await self._storage.reset()
 
     async def close(self) -> None:
-        close = getattr(self._storage, "close", None)
-        if close is not None:
-            result = close()
-            if hasattr(result, "__await__"):
-                await result
+        # limits keeps its redis-py client on the storage's bridge and offers no close of its own.
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        aclose = getattr(client, "aclose", None)
+        if aclose is not None:
+            await aclose()

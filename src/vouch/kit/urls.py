@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -23,10 +24,42 @@ class UnsafeUrl(ValueError):
     pass
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, compatible, 6to4, NAT64), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _IPV4_COMPATIBLE or any(address in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and not _is_public(embedded):
+            return False
     return address.is_global and not address.is_multicast
+
+
+def _numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """A host whose last label is a number is an IPv4 literal, whatever its shorthand.
+
+    Resolvers (``inet_aton``) and browsers read ``127.1``, ``0x7f.0.0.1`` or ``2130706433`` as
+    127.0.0.1, so those must meet the address rules rather than pass as domain names.
+    """
+    if not _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        raise UnsafeUrl("URL host is not a valid IPv4 address") from None
 
 
 def check_callback_url(url: str, *, allow_private: bool = False) -> str:
@@ -50,8 +83,13 @@ def check_callback_url(url: str, *, allow_private: bool = False) -> str:
     if host in BLOCKED_HOSTS or host.endswith(BLOCKED_SUFFIXES):
         raise UnsafeUrl("URL host is not allowed (local or internal name)")
     try:
-        address = ipaddress.ip_address(host)
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
+        numeric = _numeric_ipv4(host)
+        if numeric is not None:
+            if not _is_public(numeric):
+                raise UnsafeUrl("URL points to a private, loopback or reserved address") from None
+            return host
         if "." not in host:
             raise UnsafeUrl("URL host must be a fully qualified domain name") from None
         return host

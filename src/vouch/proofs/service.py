@@ -248,6 +248,7 @@ async def revocation_list(
     )
     since_text = iso_or_none(since)
     issued_at = utcnow()
+    # Paging facts are signed too: an altered copy cannot cut the list short unnoticed.
     signature, kid = await runtime.tokens.sign_document(
         session,
         {
@@ -256,6 +257,8 @@ async def revocation_list(
             "count": len(entries),
             "since": since_text,
             "cursor": cursor,
+            "has_more": has_more,
+            "next_cursor": next_cursor,
         },
         REVOCATION_LIST_TTL,
     )

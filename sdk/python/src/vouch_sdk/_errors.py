@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    """Unpickle an exception whose constructor takes keyword arguments."""
+    return cls(*args, **kwargs)
+
+
 # --------------------------------------------------------------------------- verifier
 
 
@@ -100,6 +105,10 @@ class ProofRevoked(ProofInvalid):
         self.revoked_at = revoked_at
         self.revoked_reason = revoked_reason
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"revoked_at": self.revoked_at, "revoked_reason": self.revoked_reason}
+        return (_rebuild, (type(self), (self.message,), kwargs))
+
 
 class ClaimMismatch(ProofInvalid):
     """A claim (``type`` or ``channel``) differs from the expected value.
@@ -116,6 +125,9 @@ class ClaimMismatch(ProofInvalid):
         self.claim = claim
         self.expected = expected
         self.actual = actual
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.claim, self.expected, self.actual))
 
 
 class ProofTooOld(ProofInvalid):
@@ -170,6 +182,14 @@ class VouchError(Exception):
         self.request_id = request_id
         self.response = response
 
+    def _kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The httpx.Response is dropped: it does not survive pickling.
+        args = (self.status_code, self.code, self.message, self.details, self.request_id)
+        return (_rebuild, (type(self), args, self._kwargs()))
+
 
 class BadRequest(VouchError):
     """400 — validation failed (``validation_error``, ``invalid_code``, …)."""
@@ -212,6 +232,9 @@ class RateLimited(VouchError):
         super().__init__(status_code, code, message, details, request_id, response=response)
         self.retry_after = retry_after
 
+    def _kwargs(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
 
 class ServerError(VouchError):
     """5xx — the server failed."""
@@ -222,3 +245,6 @@ class TransportError(VouchError):
 
     def __init__(self, message: str) -> None:
         super().__init__(None, "transport_error", message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message,))

@@ -1,0 +1,116 @@
+"""Offline verification end to end: tokens minted by the running app verify with only the
+published JWKS — in Node.js with panva/jose (an implementation nobody on this project wrote) and
+with ``vouch_sdk`` — and a revoked proof shows up in the signed list and fails the Verifier."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.fixtures.tenancy import Keys, make_keys
+from tests.fixtures.verifications import verified_proof
+from vouch.app import create_app
+from vouch_sdk import AsyncVerifier, ProofRevoked
+
+INTEROP = Path(__file__).parent / "interop"
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(
+    NODE is None or not (INTEROP / "node_modules" / "jose").exists(),
+    reason="Node.js with jose not installed (make install runs npm ci when npm exists)",
+)
+
+
+def jose_verify(tmp_path: Path, jwks: dict[str, Any], token: str, issuer: str) -> dict[str, Any]:
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps(jwks))
+    result = subprocess.run(
+        [NODE or "node", str(INTEROP / "verify.mjs"), str(jwks_file), issuer],
+        input=token,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@needs_node
+class TestForeignJoseLibrary:
+    @pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
+    async def test_token_verifies_in_node_jose_with_only_the_jwks(
+        self, settings_factory: Any, tmp_path: Path, alg: str
+    ) -> None:
+        settings = settings_factory(signing_alg=alg)
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            keys = await make_keys(app.state.vouch)
+            async with _client(app) as client:
+                proof = await verified_proof(client, keys.test_headers)
+                jwks = (await client.get("/.well-known/jwks.json")).json()
+        token = proof["proof_token"]
+        result = jose_verify(tmp_path, jwks, token, settings.effective_issuer)
+        assert result["ok"] is True, result
+        assert result["header"]["alg"] == alg
+        assert result["header"]["kid"] == jwks["keys"][0]["kid"]
+        assert result["payload"]["sub"] == proof["id"]
+        assert result["payload"]["type"] == "phone"
+
+        header, payload, signature = token.split(".")
+        forged_payload = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
+        forged = jose_verify(
+            tmp_path, jwks, f"{header}.{forged_payload}.{signature}", settings.effective_issuer
+        )
+        assert forged["ok"] is False
+        wrong_issuer = jose_verify(tmp_path, jwks, token, "https://someone-else.example")
+        assert wrong_issuer["ok"] is False
+
+    async def test_token_of_a_rotated_out_key_still_verifies(
+        self, client: httpx.AsyncClient, keys: Keys, app: FastAPI, tmp_path: Path
+    ) -> None:
+        runtime = app.state.vouch
+        old = await verified_proof(client, keys.test_headers)
+        async with runtime.db.session() as session:
+            await runtime.keyring.rotate(session, immediate=True)
+            await runtime.keyring.refresh(session, force=True)
+        new = await verified_proof(client, keys.test_headers)
+        jwks = (await client.get("/.well-known/jwks.json")).json()
+        assert len(jwks["keys"]) == 2
+        issuer = runtime.settings.effective_issuer
+        for proof in (old, new):
+            assert jose_verify(tmp_path, jwks, proof["proof_token"], issuer)["ok"] is True
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://vouch.test")
+
+
+class TestSdkVerifierAgainstTheApp:
+    async def test_valid_then_revoked(
+        self, client: httpx.AsyncClient, keys: Keys, app: FastAPI
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        token = proof["proof_token"]
+        async with AsyncVerifier("https://vouch.test", http_client=_client(app)) as verifier:
+            claims = await verifier.verify(token, type="phone", channel="telegram")
+            assert claims.sub == proof["id"]
+
+        revoke = await client.post(
+            f"/api/v1/proofs/{proof['id']}/revoke",
+            json={"reason": "fraud"},
+            headers=keys.test_headers,
+        )
+        assert revoke.status_code == 200
+        listed = (await client.get("/api/v1/proofs/revoked")).json()
+        assert [e["proof_id"] for e in listed["revoked"]] == [claims.sub]
+
+        async with AsyncVerifier("https://vouch.test", http_client=_client(app)) as verifier:
+            with pytest.raises(ProofRevoked) as caught:
+                await verifier.verify(token)
+        assert caught.value.reason == "revoked"

@@ -1,0 +1,236 @@
+"""``/api/v1/proofs``: validate, status, revoke and the signed revocation list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import update
+
+from tests.fixtures.tenancy import Keys
+from tests.fixtures.verifications import PHONE, verified_proof
+from vouch.models import Proof
+from vouch.runtime import Runtime
+
+
+async def validate(client: httpx.AsyncClient, keys: Keys, **body: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/proofs/validate", json=body, headers=keys.test_headers)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+class TestValidate:
+    async def test_identifier_is_checked_after_normalization(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        ok = await validate(
+            client, keys, proof_token=proof["proof_token"], identifier="+370 691 99199"
+        )
+        assert ok["valid"] is True
+        bad = await validate(
+            client, keys, proof_token=proof["proof_token"], identifier="+447700900123"
+        )
+        assert bad == {
+            "valid": False,
+            "reason": "identifier_mismatch",
+            "message": bad["message"],
+            "error": bad["message"],
+        }
+
+    @pytest.mark.parametrize("token", ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30."])
+    async def test_malformed_tokens(
+        self, client: httpx.AsyncClient, keys: Keys, token: str
+    ) -> None:
+        result = await validate(client, keys, proof_token=token)
+        assert result["valid"] is False
+        assert result["reason"] in {"malformed", "invalid_signature"}
+
+    async def test_token_signed_by_a_stranger_with_our_kid_is_invalid(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        header = jwt.get_unverified_header(proof["proof_token"])
+        claims = jwt.decode(proof["proof_token"], options={"verify_signature": False})
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": header["kid"]})
+        result = await validate(client, keys, proof_token=forged)
+        assert result["reason"] == "invalid_signature"
+
+    async def test_hs256_with_the_public_key_as_secret_is_refused(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        jwks = (await client.get("/.well-known/jwks.json")).json()
+        claims = jwt.decode(proof["proof_token"], options={"verify_signature": False})
+        forged = jwt.encode(
+            claims,
+            str(jwks).encode() * 2,
+            algorithm="HS256",
+            headers={"kid": jwks["keys"][0]["kid"]},
+        )
+        result = await validate(client, keys, proof_token=forged)
+        assert result["valid"] is False and result["reason"] == "invalid_signature"
+
+    async def test_missing_token_is_a_validation_error(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        response = await client.post("/api/v1/proofs/validate", json={}, headers=keys.test_headers)
+        assert response.status_code == 400
+        assert response.json()["error"]["details"][0]["field"] == "proof_token"
+
+
+class TestStatus:
+    async def test_status_follows_revocation_and_expiry(
+        self, client: httpx.AsyncClient, keys: Keys, runtime: Runtime
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        url = f"/api/v1/proofs/{proof['id']}/status"
+        assert (await client.get(url, headers=keys.test_headers)).json()["is_valid"] is True
+        async with runtime.db.session() as session:
+            await session.execute(
+                update(Proof)
+                .where(Proof.id == proof["id"])
+                .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        body = (await client.get(url, headers=keys.test_headers)).json()
+        assert (
+            body["status"] == "expired" and body["is_expired"] is True and body["is_valid"] is False
+        )
+
+    async def test_other_environment_and_project_see_nothing(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        for key in (keys.live, keys.other_test):
+            for method, path in (("GET", "status"), ("POST", "revoke")):
+                response = await client.request(
+                    method, f"/api/v1/proofs/{proof['id']}/{path}", headers=keys.auth(key)
+                )
+                assert response.status_code == 404, (key[:8], path)
+
+
+class TestRevoke:
+    async def test_revocation_is_final_and_reflected_everywhere(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        url = f"/api/v1/proofs/{proof['id']}/revoke"
+        first = await client.post(
+            url, json={"reason": "asset_transferred"}, headers=keys.test_headers
+        )
+        assert first.status_code == 200
+        assert first.json()["reason"] == "asset_transferred"
+        second = await client.post(url, json={"reason": "fraud"}, headers=keys.test_headers)
+        assert second.status_code == 409
+        assert second.json()["error"]["code"] == "already_revoked"
+        assert second.json()["error"]["revoked_reason"] == "asset_transferred"
+        verification = (
+            await client.get(f"/api/v1/verifications/{proof['id']}", headers=keys.test_headers)
+        ).json()
+        assert verification["status"] == "revoked"
+        assert verification["revoked_reason"] == "asset_transferred"
+        status = (
+            await client.get(f"/api/v1/proofs/{proof['id']}/status", headers=keys.test_headers)
+        ).json()
+        assert status["is_revoked"] is True and status["status"] == "revoked"
+
+    async def test_default_reason_and_bad_reason(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        url = f"/api/v1/proofs/{proof['id']}/revoke"
+        bad = await client.post(url, json={"reason": "because"}, headers=keys.test_headers)
+        assert bad.status_code == 400
+        assert bad.json()["error"]["details"][0]["code"] == "invalid_enum_value"
+        ok = await client.post(url, headers=keys.test_headers)
+        assert ok.status_code == 200 and ok.json()["reason"] == "user_request"
+
+    async def test_unknown_proof_is_404(self, client: httpx.AsyncClient, keys: Keys) -> None:
+        response = await client.post(
+            "/api/v1/proofs/507f1f77bcf86cd799439011/revoke", headers=keys.test_headers
+        )
+        assert response.status_code == 404
+
+
+class TestRevocationList:
+    async def revoke_n(self, client: httpx.AsyncClient, keys: Keys, n: int) -> list[str]:
+        ids = []
+        for _ in range(n):
+            proof = await verified_proof(client, keys.test_headers)
+            await client.post(f"/api/v1/proofs/{proof['id']}/revoke", headers=keys.test_headers)
+            ids.append(proof["id"])
+        return ids
+
+    async def test_list_is_public_signed_and_paginated(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        ids = await self.revoke_n(client, keys, 5)
+        jwks = (await client.get("/.well-known/jwks.json")).json()
+        seen: list[str] = []
+        cursor = None
+        pages = 0
+        while True:
+            params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+            body = (await client.get("/api/v1/proofs/revoked", params=params)).json()
+            key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == body["kid"]))
+            signed = jwt.decode(
+                body["signature"], key, algorithms=["RS256"], issuer="https://vouch.test"
+            )
+            assert signed["type"] == "revocation_list"
+            assert signed["revoked"] == body["revoked"]
+            assert signed["has_more"] == body["has_more"]
+            seen += [e["proof_id"] for e in signed["revoked"]]
+            pages += 1
+            cursor = body["next_cursor"]
+            if not body["has_more"]:
+                break
+        assert pages == 3
+        assert sorted(seen) == sorted(ids) and len(seen) == 5
+
+    async def test_since_returns_only_newer_entries(
+        self, client: httpx.AsyncClient, keys: Keys, runtime: Runtime
+    ) -> None:
+        old, new = await self.revoke_n(client, keys, 2)
+        async with runtime.db.session() as session:
+            await session.execute(
+                update(Proof)
+                .where(Proof.id == old)
+                .values(revoked_at=datetime.now(UTC) - timedelta(hours=2))
+            )
+        since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        body = (await client.get("/api/v1/proofs/revoked", params={"since": since})).json()
+        assert [e["proof_id"] for e in body["revoked"]] == [new]
+
+    @pytest.mark.parametrize("query", ["cursor=%%%", "limit=0", "limit=5000", "since=yesterday"])
+    async def test_bad_query(self, client: httpx.AsyncClient, query: str) -> None:
+        response = await client.get(f"/api/v1/proofs/revoked?{query}")
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "validation_error"
+
+
+class TestProofTokenClaims:
+    async def test_claims_per_design(self, client: httpx.AsyncClient, keys: Keys) -> None:
+        proof = await verified_proof(client, keys.test_headers, proof_expiry_days=7)
+        claims = jwt.decode(proof["proof_token"], options={"verify_signature": False})
+        assert claims["iss"] == "https://vouch.test"
+        assert claims["exp"] - claims["iat"] == 7 * 86400
+        assert claims["identifier_hash"] == __import__("hashlib").sha256(PHONE.encode()).hexdigest()
+        assert set(claims) >= {
+            "iss",
+            "sub",
+            "iat",
+            "exp",
+            "jti",
+            "proof_schema_version",
+            "type",
+            "channel",
+            "identifier_hash",
+            "verified_at",
+            "user_id",
+        }
+        assert PHONE not in str(claims)
