@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 async def _redis_up(url: str) -> bool:
     from redis.asyncio import Redis
 
-    client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    client: Any = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
         return bool(await client.ping())
     except Exception:

@@ -27,3 +27,10 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 
 def revision(settings: Settings, message: str) -> None:
     command.revision(alembic_config(settings), message=message, autogenerate=True)
+
+
+async def upgrade_async(settings: Settings, revision: str = "head") -> None:
+    """``upgrade`` from inside an event loop (Alembic runs its own loop, so in a thread)."""
+    import asyncio
+
+    await asyncio.to_thread(upgrade, settings, revision)

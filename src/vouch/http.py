@@ -97,7 +97,8 @@ def validation_details(errors: Any) -> list[dict[str, str]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     def request_id_of(request: Request) -> str | None:
-        return request.scope.get("state", {}).get("request_id")
+        value = request.scope.get("state", {}).get("request_id")
+        return value if isinstance(value, str) else None
 
     @app.exception_handler(VouchError)
     async def _vouch_error(request: Request, exc: VouchError) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -140,10 +141,8 @@ def worker(data_dir: DataDir = None) -> None:
             await runtime.close()
 
     console.print("[bold]vouch worker[/] running; Ctrl-C to stop")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         _run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 # -- db ---------------------------------------------------------------------------------------------

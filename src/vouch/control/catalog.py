@@ -41,7 +41,7 @@ class Channel(StrEnum):
     bitcoin = "bitcoin"
     coinbase = "coinbase"
     kraken = "kraken"
-    telegram_bot_token = "telegram_bot_token"
+    telegram_bot_token = "telegram_bot_token"  # noqa: S105 (a channel name, not a secret)
 
 
 class Status(StrEnum):

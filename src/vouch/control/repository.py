@@ -68,7 +68,7 @@ async def claim_completion(session: AsyncSession, id_: str, now: datetime) -> bo
         .values(status="verified", verified_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _rowcount(result) == 1
 
 
 async def attach_proof(session: AsyncSession, id_: str, token: str, expires_at: datetime) -> None:
@@ -110,7 +110,7 @@ async def record_failed_attempt(
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _rowcount(result) == 1
 
 
 async def expire_due(
@@ -145,3 +145,8 @@ async def mark_revoked(session: AsyncSession, id_: str, at: datetime, reason: st
 
 def _plus_seconds(now: datetime, seconds: int) -> Any:
     return literal(now + timedelta(seconds=seconds), type_=UTCDateTime())
+
+
+def _rowcount(result: Any) -> int:
+    # ``execute(update(...))`` returns a CursorResult; its rowcount is not on the Result type.
+    return int(result.rowcount)

@@ -6,14 +6,16 @@ that every process of a fleet shares them. Each hit returns what the ``X-RateLim
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from vouch.config import Settings
 
@@ -46,7 +48,7 @@ class RateLimiter:
             url = settings.redis_url
             scheme, _, rest = url.partition("://")
             storage = storage_from_string(f"async+{scheme}://{rest}", implementation="redispy")
-            assert isinstance(storage, Storage)  # noqa: S101
+            assert isinstance(storage, Storage)
             self._storage = storage
         else:
             self._storage = MemoryStorage()
@@ -74,10 +76,22 @@ class RateLimiter:
             item.get_expiry(),
         )
 
+    async def _stop_expiry_timer(self) -> None:
+        # The in-memory storage prunes expired entries in a background task; one still running
+        # while the storage is reset dies on a KeyError ("Task exception was never retrieved"),
+        # and one left behind outlives the limiter. Stop it (it ends quietly when cancelled).
+        timer = getattr(self._storage, "timer", None)
+        if isinstance(timer, asyncio.Task) and timer is not asyncio.current_task():
+            timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await timer
+
     async def reset(self) -> None:
+        await self._stop_expiry_timer()
         await self._storage.reset()
 
     async def close(self) -> None:
+        await self._stop_expiry_timer()
         # limits keeps its redis-py client on the storage's bridge and offers no close of its own.
         client = getattr(getattr(self._storage, "bridge", None), "storage", None)
         aclose = getattr(client, "aclose", None)

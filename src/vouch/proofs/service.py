@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from vouch.errors import Conflict, NotFound, ValidationFailed
 from vouch.kit.clock import iso_or_none, isoformat_ms, parse_instant, truncate_ms, utcnow
@@ -170,7 +171,7 @@ async def revoke(
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if getattr(result, "rowcount", 0) != 1:
         await session.refresh(row)
         raise Conflict(
             "This proof has already been revoked",
@@ -215,7 +216,7 @@ async def revocation_list(
     limit: int,
 ) -> dict[str, Any]:
     """Revoked proofs, newest first, signed as a JWT so that offline verifiers can trust a copy."""
-    conditions = [Proof.revoked_at.is_not(None)]
+    conditions: list[ColumnElement[bool]] = [Proof.revoked_at.is_not(None)]
     if since is not None:
         conditions.append(Proof.revoked_at >= since)
     if cursor:

@@ -12,6 +12,7 @@ Key ids follow ``vouch-YYYY-MM-<RFC 7638 thumbprint prefix>``.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -32,7 +33,15 @@ from vouch.models import Proof, SigningKey
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
-_ALG_TO_JWT = {"RS256": jwt.algorithms.RSAAlgorithm, "ES256": jwt.algorithms.ECAlgorithm}
+
+
+def _public_key_from_jwk(alg: str, jwk_dict: dict[str, Any]) -> Any:
+    text = json.dumps(jwk_dict)
+    if alg == "RS256":
+        return jwt.algorithms.RSAAlgorithm.from_jwk(text)
+    if alg == "ES256":
+        return jwt.algorithms.ECAlgorithm.from_jwk(text)
+    return jwt.algorithms.OKPAlgorithm.from_jwk(text)
 
 
 def generate_private_key(alg: str) -> PrivateKey:
@@ -93,8 +102,9 @@ class Keyring:
         private_key = generate_private_key(alg)
         jwk_public = public_jwk(private_key)
         now = utcnow()
-        thumb = import_key(jwk_public).thumbprint()
-        kid = f"vouch-{now:%Y-%m}-{thumb[:10]}"
+        thumb = import_key(jwk_public).thumbprint()  # RFC 7638, base64url
+        thumb_hex = base64.urlsafe_b64decode(thumb + "=" * (-len(thumb) % 4)).hex()
+        kid = f"vouch-{now:%Y-%m}-{thumb_hex[:12]}"
         pem = private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -136,8 +146,8 @@ class Keyring:
 
     # -- reading -------------------------------------------------------------------------
     async def describe(self, session: AsyncSession) -> list[dict[str, Any]]:
-        """Every key with its role, for ``vouch keys list``."""
-        rows = (await session.scalars(select(SigningKey).order_by(SigningKey.not_before))).all()
+        """Every key with its role, for ``vouch keys list``, oldest first."""
+        rows = (await session.scalars(select(SigningKey).order_by(SigningKey.created_at))).all()
         last_exp = await self._last_token_expiry(session)
         now = utcnow()
         active = self._pick_active(rows, now)
@@ -175,9 +185,8 @@ class Keyring:
         for row in rows:
             if self._is_published(row, rows, last_exp, now):
                 jwk_dict = {**row.public_jwk, "use": "sig", "alg": row.alg, "kid": row.kid}
-                loader = _ALG_TO_JWT.get(row.alg, jwt.algorithms.OKPAlgorithm)
                 published[row.kid] = PublishedKey(
-                    row.kid, row.alg, jwk_dict, loader.from_jwk(json.dumps(row.public_jwk))
+                    row.kid, row.alg, jwk_dict, _public_key_from_jwk(row.alg, row.public_jwk)
                 )
         active_row = self._pick_active(rows, now)
         active = None
@@ -207,7 +216,7 @@ class Keyring:
         if self._active is None:
             await self.ensure_key(session)
             await self.refresh(session, force=True)
-        assert self._active is not None  # noqa: S101
+        assert self._active is not None
         return self._active
 
     async def published_key(self, session: AsyncSession, kid: str) -> PublishedKey | None:

@@ -1,0 +1,140 @@
+"""The ``vouch`` command: key management, migrations, the demo, and ``serve`` as a new user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from vouch.cli.main import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str, data_dir: Path) -> str:
+    result = runner.invoke(app, [*args, "--data-dir", str(data_dir)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+class TestApikeysCreate:
+    def test_json_output_and_the_key_works(self, tmp_path: Path) -> None:
+        out = invoke(
+            "apikeys", "create", "--project", "shop", "--mode", "live", "--json", data_dir=tmp_path
+        )
+        data = json.loads(out)
+        assert data["project"] == "shop" and data["mode"] == "live"
+        assert re.match(r"^pk_live_[A-Za-z0-9]{32}$", data["key"])
+        db_bytes = (tmp_path / "vouch.db").read_bytes()
+        assert data["key"].encode() not in db_bytes  # only the hash is stored
+
+    def test_bad_mode_is_refused(self, tmp_path: Path) -> None:
+        result = runner.invoke(
+            app,
+            ["apikeys", "create", "--project", "p", "--mode", "prod", "--data-dir", str(tmp_path)],
+        )
+        assert result.exit_code != 0
+
+
+class TestKeys:
+    def test_rotate_publishes_a_next_key_and_list_shows_roles(self, tmp_path: Path) -> None:
+        listed = json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))
+        assert [k["role"] for k in listed] == ["signing"]
+        invoke("keys", "rotate", data_dir=tmp_path)
+        roles = [k["role"] for k in json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))]
+        assert roles == ["signing", "next"]
+        invoke("keys", "rotate", "--immediate", data_dir=tmp_path)
+        roles = [k["role"] for k in json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))]
+        # The first key signed nothing, so it is no longer published once superseded.
+        assert roles == ["retired", "next", "signing"]
+
+
+class TestDbUpgrade:
+    def test_upgrade_is_idempotent(self, tmp_path: Path) -> None:
+        invoke("db", "upgrade", data_dir=tmp_path)
+        invoke("db", "upgrade", data_dir=tmp_path)
+        assert (tmp_path / "vouch.db").exists()
+
+
+class TestDemo:
+    def test_demo_walks_to_revoked(self, tmp_path: Path) -> None:
+        out = invoke("demo", data_dir=tmp_path)
+        assert "valid" in out
+        assert "revoked" in out.split("5.")[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+class TestServe:
+    def test_fresh_serve_prints_a_key_and_a_working_curl_line(self, tmp_path: Path) -> None:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")}
+        env["VOUCH_DATA_DIR"] = str(tmp_path)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            output = ""
+            deadline = time.monotonic() + 60
+            base = f"http://127.0.0.1:{port}"
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail("server did not start")
+            proc.send_signal(signal.SIGINT)
+            output = proc.communicate(timeout=30)[0]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        key_match = re.search(r"pk_test_[A-Za-z0-9]{32}", output)
+        assert key_match, output
+        assert f"curl -s -X POST {base}/api/v1/verifications" in output
+        # Run the printed curl line's request for real against a second start (same data dir).
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"{base}/health", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            response = httpx.post(
+                f"{base}/api/v1/verifications",
+                headers={"Authorization": f"Bearer {key_match.group(0)}"},
+                json={"type": "phone", "channel": "telegram", "identifier": "+37069199199"},
+            )
+            assert response.status_code == 201, response.text
+        finally:
+            proc.send_signal(signal.SIGINT)
+            second_output = proc.communicate(timeout=30)[0]
+        assert "pk_test_" not in second_output  # the key is shown once
