@@ -25,7 +25,7 @@ from vouch.config import Settings
 from vouch.control import service as control_service
 from vouch.control.endpoints import router as verifications_router
 from vouch.deps import PublicCaller, RuntimeDep, Session
-from vouch.http import EdgeMiddleware, install_error_handlers
+from vouch.http import EdgeMiddleware, ProbeGuard, install_error_handlers
 from vouch.kit.clock import isoformat_ms, utcnow
 from vouch.proofs.endpoints import router as proofs_router
 from vouch.runtime import Runtime
@@ -72,11 +72,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version=__version__,
         description="Signed, offline-verifiable proofs of control, consent, approval and more.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.vouch = runtime
     install_error_handlers(app)
+    # Added last = outermost: the edge assigns the request id before the probe guard runs.
+    app.add_middleware(
+        ProbeGuard,
+        limiter=runtime.limiter,
+        rule=settings.rate_limit_probes,
+        trust_forwarded_for=settings.trust_forwarded_for,
+    )
     app.add_middleware(
         EdgeMiddleware,
         default_limit=settings.body_limit_bytes,

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     rate_limit_api: str = "100/minute"
     rate_limit_public: str = "60/minute"
     rate_limit_auth_failures: str = "30/minute"
+    rate_limit_probes: str = "10/hour"
     rate_limit_enabled: bool = True
     trust_forwarded_for: bool = False
 

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch.errors import RateLimited, TestModeRequired, Unauthorized
+from vouch.http import scope_client_ip
 from vouch.runtime import Runtime
 from vouch.tenancy.service import Principal, authenticate
 
@@ -36,12 +37,8 @@ Session = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:
-    runtime = runtime_of(request)
-    if runtime.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+    trust = runtime_of(request).settings.trust_forwarded_for
+    return scope_client_ip(request.scope, trust_forwarded_for=trust)
 
 
 def presented_key(request: Request) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -145,6 +146,69 @@ SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+
+
+def scope_client_ip(scope: Scope, *, trust_forwarded_for: bool) -> str:
+    """The caller's address; ``X-Forwarded-For`` only behind a proxy we were told to trust."""
+    if trust_forwarded_for:
+        for name, value in scope.get("headers", []):
+            if name == b"x-forwarded-for":
+                return str(value.decode("latin-1").split(",")[0].strip())
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+# Paths no vouch client asks for, but scanners do (threat model §11 "Path Traversal & Probing").
+PROBE_PATTERN = re.compile(
+    r"(^|/)(\.git|\.env|\.svn|\.hg|\.ht(access|passwd)|\.aws|\.ssh|\.DS_Store|wp-admin|wp-login"
+    r"|wp-content|wp-includes|xmlrpc\.php|phpmyadmin|pma|adminer|cgi-bin|server-status|actuator"
+    r"|vendor/phpunit|boaform|HNAP1|\.well-known/security\.txt\.bak)(/|$|\?)"
+    r"|\.(php|asp|aspx|jsp|cgi|sql|bak|old|swp|ini|log|sh)$"
+    r"|\.\./|%2e%2e|/etc/passwd|/proc/self",
+    re.IGNORECASE,
+)
+
+
+class ProbeGuard:
+    """Answers scanner probes with 404 and blocks an address that keeps probing.
+
+    Each probe counts against ``rule`` for the caller's address; once it is exhausted, every
+    request from that address is refused with 403 ``blocked`` until the window has passed.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, limiter: Any, rule: str, trust_forwarded_for: bool = False
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.rule = rule
+        self.trust_forwarded_for = trust_forwarded_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.limiter.enabled:
+            await self.app(scope, receive, send)
+            return
+        ip = scope_client_ip(scope, trust_forwarded_for=self.trust_forwarded_for)
+        path = scope.get("path", "")
+        raw = scope.get("raw_path") or b""
+        request_id = scope.get("state", {}).get("request_id")
+        error: VouchError | None = None
+        if PROBE_PATTERN.search(path) or PROBE_PATTERN.search(raw.decode("latin-1")):
+            state = await self.limiter.hit(self.rule, "probe", ip)
+            error = NotFound("Route not found") if state.allowed else _blocked()
+        elif await self.limiter.exhausted(self.rule, "probe", ip):
+            error = _blocked()
+        if error is None:
+            await self.app(scope, receive, send)
+            return
+        body, media_type = renderer_for(path)(error, request_id)
+        await JSONResponse(body, status_code=error.status, media_type=media_type)(
+            scope, receive, send
+        )
+
+
+def _blocked() -> VouchError:
+    return VouchError("Too many suspicious requests from this address", code="blocked", status=403)
 
 
 class EdgeMiddleware:

@@ -134,7 +134,38 @@ class TestServe:
                 json={"type": "phone", "channel": "telegram", "identifier": "+37069199199"},
             )
             assert response.status_code == 201, response.text
+            token = httpx.post(
+                f"{base}/api/v1/verifications/{response.json()['id']}/test-verify",
+                headers={"Authorization": f"Bearer {key_match.group(0)}"},
+            ).json()["proof_token"]
+            verify = [sys.executable, "-m", "vouch.cli.main", "verify", token, "--url", base]
+            ok = subprocess.run(verify, env=env, capture_output=True, text=True, timeout=60)
+            assert ok.returncode == 0, ok.stdout + ok.stderr
+            assert "valid" in ok.stdout
+            httpx.post(
+                f"{base}/api/v1/proofs/{response.json()['id']}/revoke",
+                headers={"Authorization": f"Bearer {key_match.group(0)}"},
+            )
+            jwks_only = [*verify[:-2], "--jwks", f"{base}/.well-known/jwks.json"]
+            revoked = subprocess.run(jwks_only, env=env, capture_output=True, text=True, timeout=60)
+            assert revoked.returncode == 1
+            assert "revoked" in revoked.stdout + revoked.stderr
         finally:
             proc.send_signal(signal.SIGINT)
             second_output = proc.communicate(timeout=30)[0]
         assert "pk_test_" not in second_output  # the key is shown once
+
+
+class TestApikeysRevoke:
+    def test_listed_key_can_be_revoked_by_prefix(self, tmp_path: Path) -> None:
+        key = json.loads(
+            invoke("apikeys", "create", "--project", "p", "--json", data_dir=tmp_path)
+        )["key"]
+        listed = json.loads(invoke("apikeys", "list", "--json", data_dir=tmp_path))
+        assert [k["prefix"] for k in listed] == [key[:12]]
+        assert key not in json.dumps(listed)
+        invoke("apikeys", "revoke", key[:12], data_dir=tmp_path)
+        listed = json.loads(invoke("apikeys", "list", "--json", data_dir=tmp_path))
+        assert listed[0]["revoked_at"]
+        again = runner.invoke(app, ["apikeys", "revoke", key[:12], "--data-dir", str(tmp_path)])
+        assert again.exit_code == 1

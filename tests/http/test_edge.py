@@ -209,3 +209,53 @@ class TestHealth:
         assert response.status_code == 503
         assert response.json()["status"] == "unhealthy"
         assert response.json()["services"]["database"] == "down"
+
+
+class TestProbeGuard:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/.git/config",
+            "/.env",
+            "/wp-admin/",
+            "/phpmyadmin/index.php",
+            "/x/../../etc/passwd",
+            "/backup.sql",
+        ],
+    )
+    async def test_probes_get_404(self, client: httpx.AsyncClient, path: str) -> None:
+        response = await client.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+    async def test_repeat_prober_is_blocked_everywhere(self, settings_factory: Any) -> None:
+        app = create_app(settings_factory(rate_limit_probes="3/hour"))
+        async with app.router.lifespan_context(app):
+            await app.state.vouch.limiter.reset()
+            async with _client(app) as c:
+                codes = [(await c.get("/.env")).status_code for _ in range(4)]
+                health = await c.get("/health")
+        assert codes == [404, 404, 404, 403]
+        assert health.status_code == 403
+        assert health.json()["error"]["code"] == "blocked"
+
+    async def test_ordinary_paths_are_not_probes(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        response = await client.get("/api/v1/verifications", headers=keys.test_headers)
+        assert response.status_code == 200
+
+
+class TestRevokedApiKey:
+    async def test_revoked_key_stops_working_at_once(
+        self, client: httpx.AsyncClient, keys: Keys, runtime: Any
+    ) -> None:
+        from vouch.tenancy import service as tenancy
+
+        assert (
+            await client.get("/api/v1/verifications", headers=keys.test_headers)
+        ).status_code == 200
+        async with runtime.db.session() as session:
+            assert await tenancy.revoke_api_key(session, keys.test[:12])
+        response = await client.get("/api/v1/verifications", headers=keys.test_headers)
+        assert response.status_code == 401

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from vouch.kit import codes
 from vouch.kit.codes import CODE_ALPHABET, CODE_LENGTH, code_digest, code_matches, generate_code
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "proof_holdings_test_vectors.json"
@@ -135,14 +134,14 @@ class TestCodeMatches:
         assert not code_matches(KEY, "ABC123", code_digest(b"x" * 32, "ABC123"))
 
     def test_compares_in_constant_time(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        calls: list[tuple[Any, Any]] = []
-        real = codes.hmac.compare_digest
+        calls: list[tuple[str, str]] = []
+        real = hmac.compare_digest
 
-        def spy(a: Any, b: Any) -> bool:
+        def spy(a: str, b: str) -> bool:
             calls.append((a, b))
             return real(a, b)
 
-        monkeypatch.setattr(codes.hmac, "compare_digest", spy)
+        monkeypatch.setattr("vouch.kit.codes.hmac.compare_digest", spy)
         stored = code_digest(KEY, "ABC123")
         assert code_matches(KEY, "abc123", stored)
         assert not code_matches(KEY, "ZZZ999", stored)

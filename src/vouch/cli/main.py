@@ -199,6 +199,69 @@ def apikeys_create(
         console.print(f"  [bold yellow]{key}[/]")
 
 
+@apikeys_app.command("list")
+def apikeys_list(
+    project: Annotated[str | None, typer.Option(help="Only this project")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """List API keys (prefixes only; keys themselves are never stored)."""
+    rows = _run(_with_session(load_settings(data_dir), _list_keys(project)))
+    if as_json:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    table = Table("id", "project", "mode", "prefix", "name", "created", "revoked")
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[k] or "")
+                for k in ("id", "project", "mode", "prefix", "name", "created_at", "revoked_at")
+            )
+        )
+    console.print(table)
+
+
+@apikeys_app.command("revoke")
+def apikeys_revoke(
+    key: Annotated[str, typer.Argument(help="Key id or displayed prefix (pk_test_XXXX)")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke an API key; it stops working at once."""
+
+    async def revoke(session: Any) -> bool:
+        from vouch.tenancy import service as tenancy
+
+        return await tenancy.revoke_api_key(session, key)
+
+    if not _run(_with_session(load_settings(data_dir), revoke)):
+        err_console.print(f"no active key matches {key!r}")
+        raise typer.Exit(1)
+    console.print(f"revoked {key}")
+
+
+def _list_keys(project: str | None) -> Any:
+    async def run(session: Any) -> Any:
+        from vouch.tenancy import service as tenancy
+
+        return await tenancy.list_api_keys(session, project)
+
+    return run
+
+
+async def _with_session(settings: Settings, work: Any) -> Any:
+    """Migrate, then run ``work(session)`` in one committed unit of work."""
+    from vouch import db
+    from vouch.runtime import Runtime
+
+    await db.upgrade_async(settings)
+    runtime = Runtime.build(settings)
+    try:
+        async with runtime.db.session() as session:
+            return await work(session)
+    finally:
+        await runtime.close()
+
+
 # -- keys -------------------------------------------------------------------------------------------
 @keys_app.command("list")
 def keys_list(

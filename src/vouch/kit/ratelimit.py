@@ -86,6 +86,12 @@ class RateLimiter:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await timer
 
+    async def exhausted(self, rule: str, *identity: str) -> bool:
+        """True when ``identity`` has no hits left in the current window (does not count a hit)."""
+        if not self.enabled:
+            return False
+        return not await self._strategy.test(self._item(rule), *identity)
+
     async def reset(self) -> None:
         await self._stop_expiry_timer()
         await self._storage.reset()

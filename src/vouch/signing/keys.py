@@ -34,7 +34,6 @@ from vouch.models import Proof, SigningKey
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 
-
 def _public_key_from_jwk(alg: str, jwk_dict: dict[str, Any]) -> Any:
     text = json.dumps(jwk_dict)
     if alg == "RS256":

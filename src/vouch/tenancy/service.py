@@ -93,5 +93,41 @@ async def authenticate(session: AsyncSession, key: str) -> Principal | None:
     return Principal(project_id=row.project_id, environment=row.mode, api_key_id=row.id)
 
 
+async def list_api_keys(
+    session: AsyncSession, project_name: str | None = None
+) -> list[dict[str, object]]:
+    query = select(ApiKey, Project.name).join(Project, Project.id == ApiKey.project_id)
+    if project_name is not None:
+        query = query.where(Project.name == project_name)
+    rows = (await session.execute(query.order_by(ApiKey.created_at))).all()
+    return [
+        {
+            "id": key.id,
+            "project": name,
+            "mode": key.mode,
+            "prefix": key.prefix,
+            "name": key.name,
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
+        }
+        for key, name in rows
+    ]
+
+
+async def revoke_api_key(session: AsyncSession, key_id_or_prefix: str) -> bool:
+    """Revoke by id or by the displayed prefix; it stops working on the next request."""
+    row = await session.scalar(
+        select(ApiKey).where(
+            (ApiKey.id == key_id_or_prefix) | (ApiKey.prefix == key_id_or_prefix),
+            ApiKey.revoked_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.revoked_at = utcnow()
+    await session.flush()
+    return True
+
+
 async def count_projects(session: AsyncSession) -> int:
     return len((await session.scalars(select(Project.id))).all())

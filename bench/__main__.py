@@ -1,0 +1,163 @@
+"""``make bench``: offline verification speed and API throughput, each against a baseline.
+
+1. Offline verification: ``vouch_sdk.Verifier.verify`` (signature, exp, iss, type/channel and the
+   revocation set, caches warm) against plain ``jwt.decode`` of the same token with the same key.
+2. API throughput on SQLite: create → test-verify → validate flows per second, in-process through
+   the whole ASGI stack, against ``GET /api/v1`` (the same stack with no database work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+
+from vouch import db
+from vouch.app import create_app
+from vouch.config import Settings
+from vouch.tenancy import service as tenancy
+from vouch_sdk import Verifier
+
+BASE = "https://bench.vouch"
+
+
+def _rate(fn: Callable[[], Any], seconds: float = 2.0) -> float:
+    """Calls per second of ``fn`` over about ``seconds`` (best of 3 rounds)."""
+    rounds = []
+    for _ in range(3):
+        n = 0
+        start = time.perf_counter()
+        deadline = start + seconds / 3
+        while True:
+            fn()
+            n += 1
+            if n % 50 == 0 and time.perf_counter() >= deadline:
+                break
+        rounds.append(n / (time.perf_counter() - start))
+    return max(rounds)
+
+
+async def _arate(fn: Callable[[], Any], seconds: float = 3.0) -> float:
+    rounds = []
+    for _ in range(3):
+        n = 0
+        start = time.perf_counter()
+        deadline = start + seconds / 3
+        while time.perf_counter() < deadline:
+            await fn()
+            n += 1
+        rounds.append(n / (time.perf_counter() - start))
+    return statistics.median(rounds)
+
+
+async def main() -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="vouch-bench-") as tmp:
+        settings = Settings(
+            data_dir=Path(tmp),
+            database_url=None,
+            public_url=BASE,
+            secret_key="bench",
+            expiry_sweep_seconds=0,
+            rate_limit_enabled=False,
+        )
+        await db.upgrade_async(settings)
+        app = create_app(settings)
+        runtime = app.state.vouch
+        async with app.router.lifespan_context(app):
+            async with runtime.db.session() as session:
+                project, _ = await tenancy.get_or_create_project(session, "bench")
+                key = (await tenancy.create_api_key(session, project, mode="test")).key
+            headers = {"Authorization": f"Bearer {key}"}
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+                body = {"type": "phone", "channel": "telegram", "identifier": "+37069199199"}
+
+                async def flow() -> None:
+                    created = (
+                        await client.post("/api/v1/verifications", json=body, headers=headers)
+                    ).json()
+                    done = (
+                        await client.post(
+                            f"/api/v1/verifications/{created['id']}/test-verify", headers=headers
+                        )
+                    ).json()
+                    checked = await client.post(
+                        "/api/v1/proofs/validate",
+                        json={"proof_token": done["proof_token"]},
+                        headers=headers,
+                    )
+                    assert checked.json()["valid"] is True
+
+                async def bare() -> None:
+                    assert (await client.get("/api/v1")).status_code == 200
+
+                for _ in range(20):  # warm up
+                    await flow()
+                baseline = await _arate(bare)
+                flows = await _arate(flow)
+                results["api"] = {
+                    "flows_per_second": round(flows, 1),
+                    "baseline_requests_per_second": round(baseline, 1),
+                    "flow_cost_in_bare_requests": round(baseline / flows, 2),
+                }
+
+                token = (
+                    await client.post(
+                        f"/api/v1/verifications/{(await client.post('/api/v1/verifications', json=body, headers=headers)).json()['id']}/test-verify",
+                        headers=headers,
+                    )
+                ).json()["proof_token"]
+                jwks = (await client.get("/.well-known/jwks.json")).json()
+                revoked = (await client.get("/api/v1/proofs/revoked")).json()
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/jwks.json"):
+            return httpx.Response(200, json=jwks)
+        return httpx.Response(200, json=revoked)
+
+    verifier = Verifier(BASE, http_client=httpx.Client(transport=httpx.MockTransport(serve)))
+    verifier.verify(token, type="phone", channel="telegram")  # warm the caches
+    pyjwk = jwt.PyJWK(jwks["keys"][0])
+    header_alg = jwks["keys"][0]["alg"]
+
+    def plain() -> None:
+        jwt.decode(token, pyjwk.key, algorithms=[header_alg], issuer=BASE)
+
+    def sdk() -> None:
+        verifier.verify(token, type="phone", channel="telegram")
+
+    plain_rate = _rate(plain)
+    sdk_rate = _rate(sdk)
+    results["offline_verification"] = {
+        "alg": header_alg,
+        "verifier_per_second": round(sdk_rate),
+        "pyjwt_decode_per_second": round(plain_rate),
+        "verifier_vs_pyjwt": round(sdk_rate / plain_rate, 3),
+    }
+    return results
+
+
+if __name__ == "__main__":
+    figures = asyncio.run(main())
+    off = figures["offline_verification"]
+    api = figures["api"]
+    print("vouch benchmarks (one run; ratios are against a baseline from the same run)")
+    print(
+        f"  offline verification ({off['alg']}): Verifier {off['verifier_per_second']}/s vs "
+        f"plain PyJWT decode {off['pyjwt_decode_per_second']}/s -> ratio {off['verifier_vs_pyjwt']}"
+    )
+    print(
+        f"  API on SQLite: {api['flows_per_second']} create→test-verify→validate flows/s; "
+        f"bare GET /api/v1 {api['baseline_requests_per_second']}/s -> one flow costs "
+        f"{api['flow_cost_in_bare_requests']} bare requests"
+    )
+    print(json.dumps(figures))
