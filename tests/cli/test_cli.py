@@ -70,7 +70,7 @@ class TestDemo:
     def test_demo_walks_to_revoked(self, tmp_path: Path) -> None:
         out = invoke("demo", data_dir=tmp_path)
         assert "valid" in out
-        assert "revoked" in out.split("5.")[1]
+        assert "revoked" in out.split("5. verify again")[1]
 
 
 def _free_port() -> int:

@@ -79,6 +79,8 @@ _INFERRED_ALGORITHM: dict[tuple[str, str | None], str] = {
 
 # Signature only: every time-based and claim check is done here, against the
 # injectable clock, so PyJWT's own wall-clock checks are switched off.
+_HEADER_CACHE_SIZE = 256
+
 _DECODE_OPTIONS: Options = {
     "verify_signature": True,
     "verify_exp": False,
@@ -193,6 +195,7 @@ class _Core:
         self.refetch_min_interval = refetch_min_interval
 
         self.static = jwks is not None
+        self._headers: dict[str, tuple[str, str]] = {}
         self.keys: dict[str, jwt.PyJWK] = {}
         self.jwks_fetched_at: float | None = None
         self.jwks_refetched_at: float | None = None
@@ -259,6 +262,12 @@ class _Core:
         """Return ``(alg, kid)`` from the unverified header."""
         if not isinstance(token, str) or token.count(".") != 2:
             raise MalformedProof("not a compact JWS (header.payload.signature)")
+        # Every token signed by one key carries the same header segment, so its parse is cached
+        # (bounded); only headers that parsed cleanly are kept.
+        segment = token.partition(".")[0]
+        cached = self._headers.get(segment)
+        if cached is not None:
+            return cached
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -269,6 +278,9 @@ class _Core:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise MalformedProof("token header has no kid")
+        if len(self._headers) >= _HEADER_CACHE_SIZE:
+            self._headers.clear()
+        self._headers[segment] = (alg, kid)
         return alg, kid
 
     def verify_signature(self, token: str, alg: str, key: jwt.PyJWK) -> dict[str, Any]:
@@ -277,7 +289,8 @@ class _Core:
                 f"token alg {alg!r} does not match the key's {key.algorithm_name!r}"
             )
         try:
-            return jwt.decode(token, key=key, algorithms=[alg], options=_DECODE_OPTIONS)
+            # The prepared cryptography key, not the PyJWK wrapper: same check, less work per call.
+            return jwt.decode(token, key=key.key, algorithms=[alg], options=_DECODE_OPTIONS)
         except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError, jwt.InvalidKeyError) as exc:
             raise InvalidSignature(f"signature verification failed: {exc}") from exc
         except jwt.PyJWTError as exc:
