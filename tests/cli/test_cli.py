@@ -169,3 +169,71 @@ class TestApikeysRevoke:
         assert listed[0]["revoked_at"]
         again = runner.invoke(app, ["apikeys", "revoke", key[:12], "--data-dir", str(tmp_path)])
         assert again.exit_code == 1
+
+
+def _start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    pytest.fail("server did not start")
+
+
+@pytest.mark.slow
+class TestCrashDurability:
+    def test_acknowledged_changes_survive_kill_9(self, tmp_path: Path) -> None:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")}
+        env["VOUCH_DATA_DIR"] = str(tmp_path)
+        key = json.loads(
+            invoke("apikeys", "create", "--project", "p", "--json", data_dir=tmp_path)
+        )["key"]
+        headers = {"Authorization": f"Bearer {key}"}
+        base = f"http://127.0.0.1:{port}"
+        proc = _start(env, port)
+        try:
+            created = httpx.post(
+                f"{base}/api/v1/verifications",
+                headers=headers,
+                json={"type": "phone", "channel": "sms", "identifier": "+37069199199"},
+            ).json()
+            verified = httpx.post(
+                f"{base}/api/v1/verifications/{created['id']}/test-verify", headers=headers
+            ).json()
+            other = httpx.post(
+                f"{base}/api/v1/verifications",
+                headers=headers,
+                json={"type": "email", "channel": "email", "identifier": "a@example.com"},
+            ).json()
+            revoked = httpx.post(
+                f"{base}/api/v1/proofs/{created['id']}/revoke", headers=headers, json={}
+            )
+            assert revoked.status_code == 200
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+        proc = _start(env, port)
+        try:
+            after = httpx.get(
+                f"{base}/api/v1/verifications/{created['id']}", headers=headers
+            ).json()
+            assert after["status"] == "revoked"
+            assert after["proof_token"] == verified["proof_token"]
+            pending = httpx.get(f"{base}/api/v1/verifications/{other['id']}", headers=headers)
+            assert pending.json()["status"] == "pending"
+            listed = httpx.get(f"{base}/api/v1/proofs/revoked").json()
+            assert [e["proof_id"] for e in listed["revoked"]] == [created["id"]]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
