@@ -28,7 +28,22 @@ REDIS_URL = os.environ.get("VOUCH_TEST_REDIS_URL")
 TEST_SECRET = "test-master-secret-not-for-production"
 
 # The test tree mirrors src/vouch; a test file elsewhere is a mistake (warehouse's habit).
-KNOWN_TEST_DIRS = {"kit", "signing", "control", "proofs", "cli", "e2e", "tenancy", "http", "bench"}
+KNOWN_TEST_DIRS = {
+    "kit",
+    "signing",
+    "control",
+    "proofs",
+    "cli",
+    "e2e",
+    "tenancy",
+    "http",
+    "bench",
+    "agents",
+    "records",
+    "location",
+    "webhooks",
+    "channels",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

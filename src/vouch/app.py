@@ -6,6 +6,9 @@ URL map
   GET  /api/v1                                   public API info
   *    /api/v1/verifications…                    Proof of Control (control/endpoints.py)
   *    /api/v1/proofs…                           validate, status, revoke, revocation list
+  *    /v1/verify/…, /v1/agents…                 agent proofs (agents/endpoints.py)
+  *    /v2/{resource}…                           signed records (records/endpoints.py)
+  *    /verify/v0/…                              location proofs (location/endpoints.py)
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from fastapi import FastAPI, Response
 from sqlalchemy import text
 
 from vouch import __version__
+from vouch.agents.endpoints import router as agents_router
 from vouch.config import Settings
 from vouch.control import service as control_service
 from vouch.control.endpoints import router as verifications_router
 from vouch.deps import PublicCaller, RuntimeDep, Session
 from vouch.http import EdgeMiddleware, ProbeGuard, install_error_handlers
 from vouch.kit.clock import isoformat_ms, utcnow
+from vouch.location.endpoints import router as location_router
 from vouch.proofs.endpoints import router as proofs_router
+from vouch.records.endpoints import router as records_router
 from vouch.runtime import Runtime
 
 log = logging.getLogger("vouch")
@@ -87,6 +93,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(
         EdgeMiddleware,
         default_limit=settings.body_limit_bytes,
+        # The location surface takes stamp bundles up to 1 MB (Astral's limit).
+        limits={"/verify/v0/": 1024 * 1024},
         hsts=settings.public_url.startswith("https://"),
     )
 
@@ -130,6 +138,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.include_router(verifications_router)
     app.include_router(proofs_router)
+    app.include_router(agents_router)
+    app.include_router(records_router)
+    app.include_router(location_router)
     return app
 
 

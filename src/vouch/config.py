@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     eth_rpc_url: str | None = None
     eas_rpc_url: str | None = None
 
+    # -- agent proofs (agents issue) --------------------------------------------------------
+
+    # -- signed records (records issue) -------------------------------------------------------
+
+    # -- location proofs (location issue) ------------------------------------------------------
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -20,7 +20,7 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
+def upgrade(settings: Settings, revision: str = "heads") -> None:
     """Bring the database to ``revision``; safe to run on every start."""
     command.upgrade(alembic_config(settings), revision)
 
@@ -29,7 +29,7 @@ def revision(settings: Settings, message: str) -> None:
     command.revision(alembic_config(settings), message=message, autogenerate=True)
 
 
-async def upgrade_async(settings: Settings, revision: str = "head") -> None:
+async def upgrade_async(settings: Settings, revision: str = "heads") -> None:
     """``upgrade`` from inside an event loop (Alembic runs its own loop, so in a thread)."""
     import asyncio
 

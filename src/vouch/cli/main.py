@@ -149,7 +149,7 @@ def worker(data_dir: DataDir = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(
     data_dir: DataDir = None,
-    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "heads",
 ) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from vouch import db

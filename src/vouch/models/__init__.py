@@ -1,5 +1,9 @@
 """ORM tables, one module each. Importing this package registers every table on ``Base.metadata``."""
 
+# Each family's tables live in its own module; importing them registers them on Base.metadata.
+from vouch.models import agents as _agents  # noqa: F401
+from vouch.models import location as _location  # noqa: F401
+from vouch.models import records as _records  # noqa: F401
 from vouch.models.api_key import ApiKey
 from vouch.models.base import Base
 from vouch.models.project import Project

@@ -1,0 +1,1 @@
+"""Location proofs: credibility vectors and EAS attestations (Astral surface)."""

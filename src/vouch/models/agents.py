@@ -1,0 +1,1 @@
+"""Tables of the agent-proof family (ZeroProof surface)."""

@@ -1,0 +1,1 @@
+"""Tables of the location-proof family (Astral surface)."""

@@ -1,0 +1,1 @@
+"""Tables of the signed-records family (Minka Ledger surface)."""

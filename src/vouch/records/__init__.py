@@ -1,0 +1,1 @@
+"""Signed records with quorum (Minka Ledger surface)."""
