@@ -6,6 +6,8 @@ URL map
   GET  /api/v1                                   public API info
   *    /api/v1/verifications…                    Proof of Control (control/endpoints.py)
   *    /api/v1/proofs…                           validate, status, revoke, revocation list
+  *    /api/v1/webhook-endpoints…, /api/v1/webhook-deliveries…   webhooks (webhooks/endpoints.py)
+  GET  /api/v1/verifications/{id}/events         live status (Server-Sent Events)
   *    /v1/verify/…, /v1/agents…                 agent proofs (agents/endpoints.py)
   *    /v2/{resource}…                           signed records (records/endpoints.py)
   *    /verify/v0/…                              location proofs (location/endpoints.py)
@@ -35,6 +37,8 @@ from vouch.location.endpoints import router as location_router
 from vouch.proofs.endpoints import router as proofs_router
 from vouch.records.endpoints import router as records_router
 from vouch.runtime import Runtime
+from vouch.webhooks.delivery import DeliveryWorker
+from vouch.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("vouch")
 
@@ -46,7 +50,7 @@ async def _sweeper(runtime: Runtime) -> None:
         await asyncio.sleep(interval)
         try:
             async with runtime.db.session() as session:
-                expired = await control_service.sweep_expired(session)
+                expired = await control_service.sweep_expired(session, runtime)
             if expired:
                 log.info("expired %d verifications", len(expired))
         except Exception:
@@ -64,6 +68,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         tasks = []
         if settings.expiry_sweep_seconds > 0:
             tasks.append(asyncio.create_task(_sweeper(runtime)))
+        if settings.webhook_worker_enabled:
+            tasks.append(asyncio.create_task(DeliveryWorker(runtime).run_forever()))
         try:
             yield
         finally:
@@ -138,6 +144,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.include_router(verifications_router)
     app.include_router(proofs_router)
+    app.include_router(webhooks_router)
     app.include_router(agents_router)
     app.include_router(records_router)
     app.include_router(location_router)

@@ -82,11 +82,42 @@ class Settings(BaseSettings):
     eth_rpc_url: str | None = None
     eas_rpc_url: str | None = None
 
+    # -- webhooks and live status (webhooks issue) ------------------------------------------
+    # Seconds to wait after each failed attempt (jitter ±20 % is added): about three days in all.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,72000"
+    webhook_timeout_seconds: float = 15.0
+    webhook_worker_enabled: bool = True
+    webhook_poll_seconds: float = 1.0
+    webhook_secret_overlap_seconds: int = 86400
+    sse_heartbeat_seconds: float = 30.0
+    sse_max_streams_per_project: int = 100
+
     # -- agent proofs (agents issue) --------------------------------------------------------
+    # Lifetime of the proof token minted for one verified agent action (short: one action, once).
+    agent_proof_lifetime_seconds: int = 3600
+    # ZeroProof's published limits: 100 requests a minute per key, bursts of 20 a second.
+    agent_rate_limit: str = "100/minute"
+    agent_rate_limit_burst: str = "20/second"
 
     # -- signed records (records issue) -------------------------------------------------------
+    # Application resources every project gets under /v2/{resource}, comma-separated; a project
+    # adds its own by creating a record in /v2/resources.
+    records_resources: str = "records"
+    # Lifetime of the proof token minted when a record's status changes.
+    records_status_proof_days: int = 365
 
     # -- location proofs (location issue) ------------------------------------------------------
+    # Requests without an API key share this per-IP limit; keyed requests get the per-key one.
+    location_rate_limit_public: str = "20/minute"
+    location_rate_limit_api: str = "300/minute"
+    # EAS (Ethereum Attestation Service) contract the attestations are addressed to: one default
+    # (the OP-stack predeploy) and optional per-chain overrides, "CHAINID=0xADDRESS,…".
+    eas_contract_address: str = "0x4200000000000000000000000000000000000021"
+    eas_contract_addresses: str | None = None
+    eas_version: str = "1.2.0"
+    # The verify schema's UID when the caller names none; unset = the UID the schema string has
+    # when registered without resolver and revocable (the same on every chain).
+    location_verify_schema_uid: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,8 @@ conditional ``UPDATE … WHERE status = …`` statements, which are atomic on bo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
 
 from vouch.config import Settings
 from vouch.errors import VouchError
+
+log = logging.getLogger("vouch.database")
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -47,6 +50,23 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run ``callback`` after this session's unit of work commits (never on rollback)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:
+            log.exception("after-commit callback failed")
+
+
 class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
@@ -54,7 +74,11 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block succeeds, rolls back when it raises."""
+        """A unit of work: commits when the block succeeds, rolls back when it raises.
+
+        Callbacks registered with ``after_commit`` run once the commit has succeeded (and are
+        dropped on rollback), so nothing outside the database hears of uncommitted changes.
+        """
         async with self.sessionmaker() as session:
             try:
                 yield session
@@ -62,12 +86,14 @@ class Database:
             except VouchError as exc:
                 if exc.keeps_changes:
                     await session.commit()
+                    await _run_after_commit(session)
                 else:
                     await session.rollback()
                 raise
             except BaseException:
                 await session.rollback()
                 raise
+            await _run_after_commit(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from vouch.config import Settings
 from vouch.database import Database
+from vouch.kit.bus import Bus, build_bus
 from vouch.kit.ratelimit import RateLimiter
 from vouch.kit.secretbox import derive_key
 from vouch.signing.keys import Keyring
@@ -24,6 +25,7 @@ class Runtime:
     tokens: TokenService
     limiter: RateLimiter
     code_key: bytes
+    bus: Bus
     extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -36,8 +38,10 @@ class Runtime:
             tokens=TokenService(settings, keyring),
             limiter=RateLimiter(settings),
             code_key=derive_key(settings.master_key, "challenge-codes"),
+            bus=build_bus(settings),
         )
 
     async def close(self) -> None:
+        await self.bus.stop()
         await self.limiter.close()
         await self.db.dispose()

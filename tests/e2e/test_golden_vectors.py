@@ -361,6 +361,7 @@ class TestRecordedProofIsTheRevocationId:
         async with runtime.db.session() as session:
             result = await proofs.revoke(
                 session,
+                runtime,
                 __import__("vouch.tenancy.service", fromlist=["Principal"]).Principal(
                     keys.project_id, "test", "k"
                 ),

@@ -60,7 +60,9 @@ EXPECTED_ALL = [
     "VerificationList",
     "Verifier",
     "VouchError",
+    "WebhookVerificationError",
     "__version__",
+    "verify_webhook",
 ]
 
 SRC = pathlib.Path(vouch_sdk.__file__).parent

@@ -122,10 +122,11 @@ async def _bootstrap(settings: Settings) -> str | None:
 
 @app.command()
 def worker(data_dir: DataDir = None) -> None:
-    """Run background work without serving HTTP (expiry sweeps)."""
+    """Run background work without serving HTTP: expiry sweeps and webhook deliveries."""
     from vouch import db
     from vouch.app import _sweeper
     from vouch.runtime import Runtime
+    from vouch.webhooks.delivery import DeliveryWorker
 
     settings = load_settings(data_dir)
     logging.basicConfig(
@@ -136,7 +137,7 @@ def worker(data_dir: DataDir = None) -> None:
     async def main() -> None:
         runtime = Runtime.build(settings)
         try:
-            await _sweeper(runtime)
+            await asyncio.gather(_sweeper(runtime), DeliveryWorker(runtime).run_forever())
         finally:
             await runtime.close()
 

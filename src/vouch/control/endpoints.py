@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
+from fastapi.responses import StreamingResponse
 
 from vouch.control import service
 from vouch.control.catalog import AssetType, Channel, Status
 from vouch.control.schemas import CreateVerification, Submission, render_verification
 from vouch.deps import ApiCaller, RuntimeDep, Session, TestCaller
+from vouch.errors import RateLimited
+from vouch.kit.clock import isoformat_ms, utcnow
 
 router = APIRouter(prefix="/api/v1/verifications", tags=["verifications"])
 
@@ -30,6 +36,7 @@ async def create_verification(
 @router.get("")
 async def list_verifications(
     session: Session,
+    runtime: RuntimeDep,
     caller: ApiCaller,
     page: Annotated[int, Query(gt=0)] = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
@@ -40,6 +47,7 @@ async def list_verifications(
 ) -> dict[str, Any]:
     rows, total = await service.list_(
         session,
+        runtime,
         caller,
         page=page,
         limit=limit,
@@ -60,9 +68,9 @@ async def list_verifications(
 
 @router.get("/{verification_id}")
 async def get_verification(
-    verification_id: str, session: Session, caller: ApiCaller
+    verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
-    return render_verification(await service.get(session, caller, verification_id))
+    return render_verification(await service.get(session, runtime, caller, verification_id))
 
 
 @router.post("/{verification_id}/submit")
@@ -84,3 +92,51 @@ async def test_verify(
 ) -> dict[str, Any]:
     verification = await service.test_verify(session, runtime, caller, verification_id)
     return render_verification(verification)
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    """One Server-Sent Events message (HTML Living Standard, "Server-sent events")."""
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+@router.get("/{verification_id}/events")
+async def verification_events(
+    verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> StreamingResponse:
+    """Live status: ``connected`` with the current status, then ``status_changed`` when it changes
+    (in any process), and a ``heartbeat`` every 30 s; the stream ends once the verification is no
+    longer pending. At most ``VOUCH_SSE_MAX_STREAMS_PER_PROJECT`` open streams per project."""
+    await service.get(session, runtime, caller, verification_id)  # 404 before streaming
+    open_streams: dict[str, int] = runtime.extras.setdefault("sse_streams", {})  # type: ignore[assignment]
+    cap = runtime.settings.sse_max_streams_per_project
+    if open_streams.get(caller.project_id, 0) >= cap:
+        raise RateLimited(
+            5, "Too many open event streams for this project", code="too_many_streams"
+        )
+    open_streams[caller.project_id] = open_streams.get(caller.project_id, 0) + 1
+    heartbeat = runtime.settings.sse_heartbeat_seconds
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            async with runtime.bus.subscribe(f"verification:{verification_id}") as queue:
+                # Read the status after subscribing, so no change can fall between the two.
+                async with runtime.db.session() as fresh:
+                    current = await service.get(fresh, runtime, caller, verification_id)
+                    status = current.status
+                yield _sse("connected", {"id": verification_id, "status": status})
+                while status == "pending":
+                    try:
+                        message = await asyncio.wait_for(queue.get(), heartbeat)
+                    except TimeoutError:
+                        yield _sse("heartbeat", {"at": isoformat_ms(utcnow())})
+                        continue
+                    status = str(message.get("status"))
+                    yield _sse("status_changed", message)
+        finally:
+            open_streams[caller.project_id] = max(0, open_streams.get(caller.project_id, 1) - 1)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

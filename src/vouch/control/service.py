@@ -27,7 +27,7 @@ from vouch.control.catalog import (
 from vouch.control.identifiers import InvalidIdentifier as _BadIdentifier
 from vouch.control.identifiers import identifier_hash, normalize_identifier
 from vouch.control.methods import Accepted, ChallengeContext, SubmitContext, get_method
-from vouch.control.schemas import CreateVerification
+from vouch.control.schemas import CreateVerification, render_verification
 from vouch.errors import (
     BadRequest,
     InvalidChannelForType,
@@ -44,6 +44,7 @@ from vouch.models import Verification
 from vouch.proofs import service as proofs
 from vouch.runtime import Runtime
 from vouch.tenancy.service import Principal
+from vouch.webhooks import service as webhooks
 
 FAMILY = "control"
 
@@ -147,24 +148,27 @@ async def create(
     return verification, challenge
 
 
-async def get(session: AsyncSession, principal: Principal, id_: str) -> Verification:
+async def get(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: str
+) -> Verification:
     if not is_object_id(id_):
         raise NotFound("Verification not found")
     verification = await repository.get_scoped(session, principal, id_)
     if verification is None:
         raise NotFound("Verification not found")
-    return await _expire_if_due(session, verification)
+    return await _expire_if_due(session, runtime, verification)
 
 
 async def list_(
     session: AsyncSession,
+    runtime: Runtime,
     principal: Principal,
     *,
     page: int,
     limit: int,
     filters: dict[str, Any],
 ) -> tuple[Sequence[Verification], int]:
-    await repository.expire_due(session, utcnow())
+    await sweep_expired(session, runtime)
     return await repository.list_scoped(
         session, principal, offset=(page - 1) * limit, limit=limit, filters=filters
     )
@@ -177,7 +181,7 @@ async def submit(
     id_: str,
     payload: dict[str, Any],
 ) -> Verification:
-    verification = await get(session, principal, id_)
+    verification = await get(session, runtime, principal, id_)
     _require_pending(verification)
     now = utcnow()
     if verification.next_attempt_at is not None and verification.next_attempt_at > now:
@@ -205,6 +209,7 @@ async def submit(
         )
     remaining = max(0, verification.max_attempts - verification.attempts)
     if verification.status == "failed":
+        await _status_changed(session, runtime, verification)
         raise BadRequest(
             "Maximum attempts exceeded; the verification has failed",
             code="max_attempts_exceeded",
@@ -219,7 +224,7 @@ async def submit(
 async def test_verify(
     session: AsyncSession, runtime: Runtime, principal: Principal, id_: str
 ) -> Verification:
-    verification = await get(session, principal, id_)
+    verification = await get(session, runtime, principal, id_)
     _require_pending(verification)
     if not await complete(session, runtime, verification):
         await session.refresh(verification)
@@ -260,27 +265,76 @@ async def complete(session: AsyncSession, runtime: Runtime, verification: Verifi
         verified_at=now,
     )
     await session.refresh(verification)
+    await _status_changed(session, runtime, verification)
     return True
 
 
-async def sweep_expired(session: AsyncSession) -> list[str]:
-    return await repository.expire_due(session, utcnow())
+async def sweep_expired(session: AsyncSession, runtime: Runtime) -> list[str]:
+    """Expire every pending verification past its TTL, telling webhooks and live streams."""
+    expired = await repository.expire_due(session, utcnow())
+    for id_ in expired:
+        verification = await repository.get_by_id(session, id_)
+        if verification is not None:
+            await session.refresh(verification)
+            await _status_changed(session, runtime, verification)
+    return expired
 
 
-async def _expire_if_due(session: AsyncSession, verification: Verification) -> Verification:
+async def _expire_if_due(
+    session: AsyncSession, runtime: Runtime, verification: Verification
+) -> Verification:
     if verification.status == "pending" and verification.challenge_expires_at <= utcnow():
-        await repository.expire_due(session, utcnow(), ids=[verification.id])
-        await session.refresh(verification)
-        # Persist the expiry now: the caller may go on to raise (e.g. submit on an expired one).
-        await session.commit()
+        if await repository.expire_due(session, utcnow(), ids=[verification.id]):
+            await session.refresh(verification)
+            await _status_changed(session, runtime, verification)
+        else:
+            await session.refresh(verification)
     return verification
+
+
+_EVENT_FOR_STATUS = {
+    "verified": "verification.completed",
+    "failed": "verification.failed",
+    "expired": "verification.expired",
+}
+
+
+async def _status_changed(
+    session: AsyncSession, runtime: Runtime, verification: Verification
+) -> None:
+    """Announce a status change: a webhook event (outbox) and a live-stream message, both
+    delivered only if this transaction commits."""
+    event_type = _EVENT_FOR_STATUS.get(verification.status)
+    if event_type is not None:
+        await webhooks.emit(
+            session,
+            runtime,
+            project_id=verification.project_id,
+            environment=verification.environment,
+            type=event_type,
+            data=render_verification(verification),
+            subject_id=verification.id,
+            callback_url=verification.callback_url,
+        )
+    await runtime.bus.publish(
+        session,
+        f"verification:{verification.id}",
+        {
+            "id": verification.id,
+            "status": verification.status,
+            "updated_at": isoformat_ms(verification.updated_at),
+        },
+    )
 
 
 def _require_pending(verification: Verification) -> None:
     if verification.status == "pending":
         return
     if verification.status == "expired":
-        raise BadRequest("Verification challenge has expired", code="verification_expired")
+        # keeps_changes: the expiry this read may just have recorded must be committed.
+        raise BadRequest(
+            "Verification challenge has expired", code="verification_expired", keeps_changes=True
+        )
     if verification.status == "failed":
         raise BadRequest(
             "Verification has failed (maximum attempts exceeded)", code="verification_failed"
@@ -292,8 +346,16 @@ def _require_pending(verification: Verification) -> None:
     )
 
 
-async def _on_proof_revoked(session: AsyncSession, proof_id: str, at: Any, reason: str) -> None:
+async def _on_proof_revoked(
+    session: AsyncSession, runtime: Runtime, proof_id: str, at: Any, reason: str
+) -> str | None:
     await repository.mark_revoked(session, proof_id, at, reason)
+    verification = await repository.get_by_id(session, proof_id)
+    if verification is None:
+        return None
+    await session.refresh(verification)
+    await _status_changed(session, runtime, verification)
+    return verification.callback_url
 
 
 proofs.on_revoked(FAMILY, _on_proof_revoked)

@@ -10,5 +10,16 @@ from vouch.models.project import Project
 from vouch.models.proof import Proof
 from vouch.models.signing_key import SigningKey
 from vouch.models.verification import Verification
+from vouch.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["ApiKey", "Base", "Project", "Proof", "SigningKey", "Verification"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Project",
+    "Proof",
+    "SigningKey",
+    "Verification",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]

@@ -65,9 +65,13 @@ async def proof_status(proof_id: str, session: Session, caller: ApiCaller) -> di
 
 @router.post("/{proof_id}/revoke")
 async def revoke_proof(
-    proof_id: str, session: Session, caller: ApiCaller, body: RevokeRequest | None = None
+    proof_id: str,
+    session: Session,
+    runtime: RuntimeDep,
+    caller: ApiCaller,
+    body: RevokeRequest | None = None,
 ) -> dict[str, Any]:
     if not is_object_id(proof_id):
         raise NotFound("Proof not found")
     reason = body.reason if body is not None else "user_request"
-    return await service.revoke(session, caller, proof_id, reason)
+    return await service.revoke(session, runtime, caller, proof_id, reason)

@@ -25,7 +25,8 @@ from vouch.runtime import Runtime
 from vouch.signing.tokens import MintedToken, TokenInvalid, epoch_to_datetime
 from vouch.tenancy.service import Principal
 
-RevocationHook = Callable[[AsyncSession, str, datetime, str], Awaitable[None]]
+# (session, runtime, proof_id, revoked_at, reason) -> a callback URL that also wants the event
+RevocationHook = Callable[[AsyncSession, Runtime, str, datetime, str], Awaitable[str | None]]
 REVOCATION_REASONS = ("user_request", "fraud", "key_compromise", "asset_transferred", "other")
 REVOCATION_LIST_TTL = timedelta(minutes=5)
 REVOCATION_PAGE_MAX = 1000
@@ -161,7 +162,7 @@ async def status(session: AsyncSession, principal: Principal, proof_id: str) -> 
 
 
 async def revoke(
-    session: AsyncSession, principal: Principal, proof_id: str, reason: str
+    session: AsyncSession, runtime: Runtime, principal: Principal, proof_id: str, reason: str
 ) -> dict[str, Any]:
     row = await _scoped(session, principal, proof_id)
     now = truncate_ms(utcnow())
@@ -180,8 +181,25 @@ async def revoke(
             revoked_reason=row.revoked_reason,
         )
     hook = _hooks.get(row.family)
-    if hook is not None:
-        await hook(session, row.id, now, reason)
+    callback_url = await hook(session, runtime, row.id, now, reason) if hook is not None else None
+    from vouch.webhooks import service as webhooks
+
+    await webhooks.emit(
+        session,
+        runtime,
+        project_id=row.project_id,
+        environment=row.environment,
+        type="proof.revoked",
+        data={
+            "proof_id": row.id,
+            "type": row.type,
+            "channel": row.channel,
+            "revoked_at": isoformat_ms(now),
+            "reason": reason,
+        },
+        subject_id=row.id,
+        callback_url=callback_url,
+    )
     return {
         "success": True,
         "proof_id": row.id,

@@ -1,5 +1,7 @@
 """vouch-sdk: API client and offline proof verifier for the vouch trust server."""
 
+from vouch_sdk._webhooks import WebhookVerificationError, verify_webhook
+
 from ._client import AsyncClient, Client
 from ._errors import (
     AuthenticationError,
@@ -73,7 +75,9 @@ __all__ = [
     "VerificationList",
     "Verifier",
     "VouchError",
+    "WebhookVerificationError",
     "__version__",
+    "verify_webhook",
 ]
 
 # Present public names as living in the package, like httpx does.

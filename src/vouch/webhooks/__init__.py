@@ -1,0 +1,1 @@
+"""Outbound events: webhook endpoints, a transactional outbox, a delivery worker, the delivery log."""
