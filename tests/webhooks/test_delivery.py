@@ -174,6 +174,11 @@ class TestDelivery:
         assert verify_webhook(endpoint["secret"], standard_only, got.body) == payload
         assert verify_webhook(endpoint["secret"], proof_only, got.body) == payload
         assert got.headers["webhook-id"] == payload["id"]
+        # The Standard Webhooks reference library (not ours) accepts the delivery too.
+        from standardwebhooks.webhooks import Webhook
+
+        lowered = {k.lower(): v for k, v in got.headers.items()}
+        assert Webhook(endpoint["secret"]).verify(got.body, lowered)["id"] == payload["id"]
         for tampered in (got.body.replace(b"true", b"false"), got.body + b" "):
             with pytest.raises(WebhookVerificationError):
                 verify_webhook(endpoint["secret"], got.headers, tampered)
@@ -419,6 +424,50 @@ class TestRetries:
             await strict.close()
         assert receiver.requests == []
         assert row.status == "failed" and "SSRF" in (row.error_message or "")
+
+
+class TestTimeouts:
+    async def test_slow_receiver_times_out_and_is_retried(self, settings_factory: Any) -> None:
+        import http.server
+        import threading
+        import time as _time
+
+        class Slow(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                _time.sleep(2)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a: object) -> None:
+                return None
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            app = create_app(
+                settings_factory(
+                    allow_private_targets=True,
+                    webhook_worker_enabled=False,
+                    webhook_timeout_seconds=0.3,
+                )
+            )
+            async with app.router.lifespan_context(app):
+                await app.state.vouch.limiter.reset()
+                keys = await make_keys(app.state.vouch)
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="https://vouch.test"
+                ) as c:
+                    await register(c, keys, f"http://127.0.0.1:{server.server_address[1]}/h")
+                    await verified_proof(c, keys.test_headers)
+                    await drain(app.state.vouch)
+                (row,) = await deliveries(app.state.vouch)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert row.status == "pending" and row.attempts == 1
+        assert "timed out" in (row.error_message or "")
 
 
 class TestRotation:
