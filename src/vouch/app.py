@@ -30,6 +30,7 @@ from vouch.agents.endpoints import router as agents_router
 from vouch.config import Settings
 from vouch.control import service as control_service
 from vouch.control.endpoints import router as verifications_router
+from vouch.control.oauth_endpoints import router as oauth_router
 from vouch.deps import PublicCaller, RuntimeDep, Session
 from vouch.http import EdgeMiddleware, ProbeGuard, install_error_handlers
 from vouch.kit.clock import isoformat_ms, utcnow
@@ -44,7 +45,8 @@ log = logging.getLogger("vouch")
 
 
 async def _sweeper(runtime: Runtime) -> None:
-    """Expire pending verifications whose challenge ran out, in the background."""
+    """Background upkeep: expire verifications whose challenge ran out, and re-check those whose
+    method looks for proof by itself (DNS records, HTTP files)."""
     interval = runtime.settings.expiry_sweep_seconds
     while True:
         await asyncio.sleep(interval)
@@ -53,8 +55,12 @@ async def _sweeper(runtime: Runtime) -> None:
                 expired = await control_service.sweep_expired(session, runtime)
             if expired:
                 log.info("expired %d verifications", len(expired))
+            async with runtime.db.session() as session:
+                completed = await control_service.recheck_pending(session, runtime)
+            if completed:
+                log.info("background checks completed %d verifications", completed)
         except Exception:
-            log.exception("expiry sweep failed; will retry")
+            log.exception("background sweep failed; will retry")
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -143,6 +149,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         }
 
     app.include_router(verifications_router)
+    app.include_router(oauth_router)
     app.include_router(proofs_router)
     app.include_router(webhooks_router)
     app.include_router(agents_router)

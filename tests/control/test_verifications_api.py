@@ -476,3 +476,15 @@ async def _skip_backoff(runtime: Runtime, id_: str) -> None:
         row = await session.get(Verification, id_)
         assert row is not None
         row.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+
+
+class TestVerifyNow:
+    async def test_code_methods_have_nothing_to_check(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        data = await create_verification(client, keys.test_headers)
+        response = await client.post(
+            f"/api/v1/verifications/{data['id']}/verify", headers=keys.test_headers
+        )
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "method_not_supported"

@@ -86,6 +86,17 @@ async def submit_verification(
     return render_verification(verification)
 
 
+@router.post("/{verification_id}/verify")
+async def verify_now(
+    verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> dict[str, Any]:
+    """Trigger the DNS/HTTP check now (proof.holdings ``POST …/{id}/verify``)."""
+    verification, check = await service.verify_now(session, runtime, caller, verification_id)
+    body = render_verification(verification)
+    body["check"] = check
+    return body
+
+
 @router.post("/{verification_id}/test-verify")
 async def test_verify(
     verification_id: str, session: Session, runtime: RuntimeDep, caller: TestCaller

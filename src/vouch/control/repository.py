@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch.control.catalog import BACKOFF_SECONDS
@@ -53,6 +53,26 @@ async def list_scoped(
         .limit(limit)
     )
     return rows.all(), int(total or 0)
+
+
+async def pending_for(
+    session: AsyncSession, pairs: Sequence[tuple[str, str]], now: datetime, *, limit: int
+) -> Sequence[Verification]:
+    """Pending, unexpired verifications of the given (type, channel) pairs, oldest first."""
+    if not pairs:
+        return []
+    conditions = [(Verification.type == t) & (Verification.channel == c) for t, c in pairs]
+    rows = await session.scalars(
+        select(Verification)
+        .where(
+            Verification.status == "pending",
+            Verification.challenge_expires_at > now,
+            or_(*conditions),
+        )
+        .order_by(Verification.created_at)
+        .limit(limit)
+    )
+    return rows.all()
 
 
 async def claim_completion(session: AsyncSession, id_: str, now: datetime) -> bool:

@@ -11,6 +11,7 @@ flips the row and mints the one proof; the others see that the verification is n
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from vouch.control.catalog import (
 )
 from vouch.control.identifiers import InvalidIdentifier as _BadIdentifier
 from vouch.control.identifiers import identifier_hash, normalize_identifier
-from vouch.control.methods import Accepted, ChallengeContext, SubmitContext, get_method
+from vouch.control.methods import Accepted, ChallengeContext, NotYet, SubmitContext, get_method
 from vouch.control.schemas import CreateVerification, render_verification
 from vouch.errors import (
     BadRequest,
@@ -47,6 +48,7 @@ from vouch.tenancy.service import Principal
 from vouch.webhooks import service as webhooks
 
 FAMILY = "control"
+log = logging.getLogger("vouch.control")
 
 
 def _proof_lifetime(body: CreateVerification, runtime: Runtime) -> int:
@@ -219,6 +221,45 @@ async def submit(
     raise BadRequest(
         outcome.message, code=outcome.code, attempts_remaining=remaining, keeps_changes=True
     )
+
+
+async def verify_now(
+    session: AsyncSession, runtime: Runtime, principal: Principal, id_: str
+) -> tuple[Verification, dict[str, Any]]:
+    """``POST …/{id}/verify``: look for the proof now (DNS record, HTTP file)."""
+    verification = await get(session, runtime, principal, id_)
+    _require_pending(verification)
+    method = get_method(verification.type, verification.channel)
+    outcome = await method.check_now(
+        SubmitContext(verification, {}, runtime.settings, runtime.code_key)
+    )
+    if isinstance(outcome, NotYet):
+        return verification, {"verified": False, "reason": outcome.code, "message": outcome.message}
+    if await complete(session, runtime, verification):
+        return verification, {"verified": True}
+    await session.refresh(verification)
+    _require_pending(verification)
+    raise BadRequest("Verification could not be completed", code="invalid_status")
+
+
+async def recheck_pending(session: AsyncSession, runtime: Runtime, *, limit: int = 100) -> int:
+    """Background: check pending verifications whose method looks for proof by itself."""
+    from vouch.control.methods import all_methods
+
+    pairs = [key for key, m in all_methods().items() if getattr(m, "background_check", False)]
+    completed = 0
+    for verification in await repository.pending_for(session, pairs, utcnow(), limit=limit):
+        method = get_method(verification.type, verification.channel)
+        try:
+            outcome = await method.check_now(
+                SubmitContext(verification, {}, runtime.settings, runtime.code_key)
+            )
+        except Exception:
+            log.warning("background check of %s failed", verification.id, exc_info=True)
+            continue
+        if isinstance(outcome, Accepted) and await complete(session, runtime, verification):
+            completed += 1
+    return completed
 
 
 async def test_verify(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from vouch.control.methods.base import (
     Accepted,
     ChallengeContext,
+    CheckOutcome,
+    NotYet,
     Outcome,
     Rejected,
     SubmitContext,
@@ -21,6 +23,8 @@ from vouch.control.methods.registry import all_methods, get_method, register
 __all__ = [
     "Accepted",
     "ChallengeContext",
+    "CheckOutcome",
+    "NotYet",
     "Outcome",
     "Rejected",
     "SubmitContext",

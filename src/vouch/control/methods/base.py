@@ -41,7 +41,17 @@ class Rejected:
     message: str
 
 
+@dataclass(frozen=True)
+class NotYet:
+    """A check that found no proof yet (a DNS record not published, a file not served). It is not
+    an attempt: the person may still be setting it up."""
+
+    code: str
+    message: str
+
+
 Outcome = Accepted | Rejected
+CheckOutcome = Accepted | NotYet
 
 
 @runtime_checkable
@@ -62,3 +72,14 @@ class VerificationMethod(Protocol):
     async def check_submission(self, ctx: SubmitContext) -> Outcome:
         """Decide a ``submit``; raise ``ValidationFailed`` for a malformed one (not an attempt)."""
         ...
+
+    async def check_now(self, ctx: SubmitContext) -> CheckOutcome:
+        """Look for the proof now (``POST …/{id}/verify`` and background re-checks): DNS records,
+        HTTP files. Methods without such a check raise ``BadRequest(code="method_not_supported")``."""
+        ...
+
+
+class BackgroundChecked(Protocol):
+    """Marker: methods with ``background_check = True`` are re-checked while pending."""
+
+    background_check: bool

@@ -27,6 +27,7 @@ from vouch.control.identifiers import InvalidIdentifier, normalize_identifier
 from vouch.control.methods.base import (
     Accepted,
     ChallengeContext,
+    CheckOutcome,
     Outcome,
     Rejected,
     SubmitContext,
@@ -112,6 +113,12 @@ class _CodeMethodBase:
         if not code_ok:
             return Rejected("invalid_code", "Invalid challenge code")
         return Accepted()
+
+    async def check_now(self, ctx: SubmitContext) -> CheckOutcome:
+        raise BadRequest(
+            f"Channel '{self.channel}' has nothing to check; it completes by a message or submit",
+            code="method_not_supported",
+        )
 
 
 class ReverseOtpMethod(_CodeMethodBase):

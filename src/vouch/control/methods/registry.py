@@ -22,6 +22,19 @@ def all_methods() -> dict[tuple[str, str], VerificationMethod]:
     return dict(_REGISTRY)
 
 
+# Modules that register methods, in order: a later module's registration replaces an earlier
+# one for the same (type, channel), so specific methods override the ``code`` placeholders.
+METHOD_MODULES = ("code", "domain", "wallet", "oauth", "bot")
+
+
 def _ensure_loaded() -> None:
-    if not _REGISTRY:
-        from vouch.control.methods import code  # noqa: F401  (registers the built-in methods)
+    if _REGISTRY:
+        return
+    import importlib
+
+    for name in METHOD_MODULES:
+        try:
+            importlib.import_module(f"vouch.control.methods.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"vouch.control.methods.{name}":
+                raise
