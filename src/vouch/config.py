@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = 30.0
     sse_max_streams_per_project: int = 100
 
+    # -- domain, wallet, social/account and bot methods (methods issue) ----------------------
+
     # -- agent proofs (agents issue) --------------------------------------------------------
     # Lifetime of the proof token minted for one verified agent action (short: one action, once).
     agent_proof_lifetime_seconds: int = 3600
