@@ -8,6 +8,7 @@ URL map
   *    /api/v1/proofs…                           validate, status, revoke, revocation list
   *    /api/v1/webhook-endpoints…, /api/v1/webhook-deliveries…   webhooks (webhooks/endpoints.py)
   GET  /api/v1/verifications/{id}/events         live status (Server-Sent Events)
+  POST /inbound/telegram, /inbound/whatsapp, /inbound/twilio/sms   provider webhooks (channels/)
   *    /v1/verify/…, /v1/agents…                 agent proofs (agents/endpoints.py)
   *    /v2/{resource}…                           signed records (records/endpoints.py)
   *    /verify/v0/…                              location proofs (location/endpoints.py)
@@ -27,6 +28,7 @@ from sqlalchemy import text
 
 from vouch import __version__
 from vouch.agents.endpoints import router as agents_router
+from vouch.channels.endpoints import router as inbound_router
 from vouch.config import Settings
 from vouch.control import service as control_service
 from vouch.control.endpoints import router as verifications_router
@@ -106,7 +108,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         EdgeMiddleware,
         default_limit=settings.body_limit_bytes,
         # The location surface takes stamp bundles up to 1 MB (Astral's limit).
-        limits={"/verify/v0/": 1024 * 1024},
+        limits={
+            "/verify/v0/": 1024 * 1024,
+            # Provider webhooks carry more than API calls: raw mail with DKIM headers, batched
+            # WhatsApp notifications.
+            "/inbound/email": 1024 * 1024,
+            "/inbound/": 64 * 1024,
+        },
         hsts=settings.public_url.startswith("https://"),
     )
 
@@ -150,6 +158,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.include_router(verifications_router)
     app.include_router(oauth_router)
+    app.include_router(inbound_router)
     app.include_router(proofs_router)
     app.include_router(webhooks_router)
     app.include_router(agents_router)

@@ -433,7 +433,7 @@ class TestTimeouts:
         import time as _time
 
         class Slow(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 _time.sleep(2)
                 self.send_response(200)
                 self.end_headers()

@@ -158,7 +158,7 @@ async def get(
     verification = await repository.get_scoped(session, principal, id_)
     if verification is None:
         raise NotFound("Verification not found")
-    return await _expire_if_due(session, runtime, verification)
+    return await expire_if_due(session, runtime, verification)
 
 
 async def list_(
@@ -211,7 +211,7 @@ async def submit(
         )
     remaining = max(0, verification.max_attempts - verification.attempts)
     if verification.status == "failed":
-        await _status_changed(session, runtime, verification)
+        await announce(session, runtime, verification)
         raise BadRequest(
             "Maximum attempts exceeded; the verification has failed",
             code="max_attempts_exceeded",
@@ -306,7 +306,7 @@ async def complete(session: AsyncSession, runtime: Runtime, verification: Verifi
         verified_at=now,
     )
     await session.refresh(verification)
-    await _status_changed(session, runtime, verification)
+    await announce(session, runtime, verification)
     return True
 
 
@@ -317,17 +317,17 @@ async def sweep_expired(session: AsyncSession, runtime: Runtime) -> list[str]:
         verification = await repository.get_by_id(session, id_)
         if verification is not None:
             await session.refresh(verification)
-            await _status_changed(session, runtime, verification)
+            await announce(session, runtime, verification)
     return expired
 
 
-async def _expire_if_due(
+async def expire_if_due(
     session: AsyncSession, runtime: Runtime, verification: Verification
 ) -> Verification:
     if verification.status == "pending" and verification.challenge_expires_at <= utcnow():
         if await repository.expire_due(session, utcnow(), ids=[verification.id]):
             await session.refresh(verification)
-            await _status_changed(session, runtime, verification)
+            await announce(session, runtime, verification)
         else:
             await session.refresh(verification)
     return verification
@@ -340,9 +340,7 @@ _EVENT_FOR_STATUS = {
 }
 
 
-async def _status_changed(
-    session: AsyncSession, runtime: Runtime, verification: Verification
-) -> None:
+async def announce(session: AsyncSession, runtime: Runtime, verification: Verification) -> None:
     """Announce a status change: a webhook event (outbox) and a live-stream message, both
     delivered only if this transaction commits."""
     event_type = _EVENT_FOR_STATUS.get(verification.status)
@@ -395,7 +393,7 @@ async def _on_proof_revoked(
     if verification is None:
         return None
     await session.refresh(verification)
-    await _status_changed(session, runtime, verification)
+    await announce(session, runtime, verification)
     return verification.callback_url
 
 

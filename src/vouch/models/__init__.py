@@ -6,6 +6,7 @@ from vouch.models import location as _location  # noqa: F401
 from vouch.models import records as _records  # noqa: F401
 from vouch.models.api_key import ApiKey
 from vouch.models.base import Base
+from vouch.models.channels import ChannelCredential, ChannelLink, MessageTemplate, OutboundMessage
 from vouch.models.project import Project
 from vouch.models.proof import Proof
 from vouch.models.signing_key import SigningKey
@@ -15,6 +16,10 @@ from vouch.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 __all__ = [
     "ApiKey",
     "Base",
+    "ChannelCredential",
+    "ChannelLink",
+    "MessageTemplate",
+    "OutboundMessage",
     "Project",
     "Proof",
     "SigningKey",

@@ -1,0 +1,216 @@
+"""``/inbound/*``: provider webhooks. Each request is authenticated with the provider's own
+mechanism before anything is parsed or changed; then the dispatcher (``control.inbound``) decides
+and the reply goes back through the same provider (recorded instead in test mode)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vouch.channels import outbound, sms, telegram, whatsapp
+from vouch.channels.base import InboundMessage, Reply, constant_time_equals
+from vouch.control import inbound
+from vouch.deps import RuntimeDep, Session
+from vouch.errors import BadRequest, Forbidden, Unauthorized
+from vouch.models import Project, Verification
+from vouch.runtime import Runtime
+from vouch.tenancy import templates
+
+log = logging.getLogger("vouch.inbound")
+router = APIRouter(prefix="/inbound", include_in_schema=False)
+
+
+async def _render(
+    session: AsyncSession, runtime: Runtime, channel: str, reply: Reply, v: Verification | None
+) -> str:
+    project = await session.get(Project, v.project_id) if v is not None else None
+    variables = inbound.reply_variables(v, project.name if project else None, runtime.settings)
+    variables.update(reply.variables)
+    return await templates.render(
+        session, v.project_id if v else None, channel, reply.message_type, variables
+    )
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("Body is not JSON", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("Body is not a JSON object", code="invalid_json")
+    return body
+
+
+# -- Telegram ------------------------------------------------------------------------------------------
+@router.post("/telegram")
+async def telegram_webhook(
+    request: Request, session: Session, runtime: RuntimeDep
+) -> dict[str, bool]:
+    settings = runtime.settings
+    if not constant_time_equals(
+        settings.telegram_webhook_secret, request.headers.get(telegram.SECRET_HEADER)
+    ):
+        raise Unauthorized("Invalid or missing X-Telegram-Bot-Api-Secret-Token")
+    update = telegram.parse_update(_json_object(await request.body()))
+    reply, verification = await inbound.handle_telegram(session, runtime, update)
+    if update.chat_id is not None:
+        text = await _render(session, runtime, "telegram", reply, verification)
+        token = settings.telegram_bot_token
+        chat_id = update.chat_id
+
+        async def send() -> None:
+            if not token:
+                raise_missing("VOUCH_TELEGRAM_BOT_TOKEN")
+                return
+            await telegram.TelegramBot(settings, token).send_message(
+                chat_id, text, reply.extra.get("reply_markup")
+            )
+
+        await outbound.deliver(
+            session,
+            test_mode=verification is not None and verification.environment == "test",
+            channel="telegram",
+            recipient=chat_id,
+            message_type=reply.message_type,
+            text=text,
+            transport=send,
+            project_id=verification.project_id if verification else None,
+            verification_id=verification.id if verification else None,
+            payload={"reply_markup": reply.extra.get("reply_markup")},
+        )
+    return {"ok": True}
+
+
+def raise_missing(setting: str) -> None:
+    from vouch.errors import RetryLater
+
+    raise RetryLater(f"{setting} is not configured")
+
+
+# -- WhatsApp ------------------------------------------------------------------------------------------
+@router.get("/whatsapp")
+async def whatsapp_handshake(request: Request, runtime: RuntimeDep) -> Response:
+    params = request.query_params
+    if params.get("hub.mode") == "subscribe" and constant_time_equals(
+        runtime.settings.whatsapp_verify_token, params.get("hub.verify_token")
+    ):
+        return Response(params.get("hub.challenge", ""), media_type="text/plain")
+    raise Forbidden("Verification token mismatch")
+
+
+@router.post("/whatsapp")
+async def whatsapp_webhook(
+    request: Request, session: Session, runtime: RuntimeDep
+) -> dict[str, bool]:
+    settings = runtime.settings
+    raw = await request.body()
+    if not whatsapp.signature_valid(
+        settings.whatsapp_app_secret, raw, request.headers.get(whatsapp.SIGNATURE_HEADER)
+    ):
+        raise Unauthorized("Invalid or missing X-Hub-Signature-256")
+    for message in whatsapp.parse_messages(_json_object(raw)):
+        reply, verification = await inbound.handle_message(
+            session,
+            runtime,
+            InboundMessage(
+                channel="whatsapp",
+                sender=message.phone,
+                sender_alt=message.bsuid,
+                text=message.text,
+                provider_message_id=message.message_id,
+            ),
+        )
+        recipient = message.phone or message.bsuid
+        if recipient is None:
+            continue
+        text = await _render(session, runtime, "whatsapp", reply, verification)
+
+        async def send(to: str = recipient, body: str = text) -> None:
+            if not (settings.whatsapp_phone_number_id and settings.whatsapp_access_token):
+                raise_missing("VOUCH_WHATSAPP_PHONE_NUMBER_ID / VOUCH_WHATSAPP_ACCESS_TOKEN")
+            client = whatsapp.WhatsAppClient(
+                settings,
+                settings.whatsapp_phone_number_id or "",
+                settings.whatsapp_access_token or "",
+            )
+            await client.send_text(to, body)
+
+        await outbound.deliver(
+            session,
+            test_mode=verification is not None and verification.environment == "test",
+            channel="whatsapp",
+            recipient=recipient,
+            message_type=reply.message_type,
+            text=text,
+            transport=send,
+            project_id=verification.project_id if verification else None,
+            verification_id=verification.id if verification else None,
+        )
+    return {"ok": True}
+
+
+# -- SMS (Twilio) --------------------------------------------------------------------------------------
+def _public_url(runtime: Runtime, request: Request) -> str:
+    """The URL the provider called, as it was configured with it (behind any proxy)."""
+    query = request.url.query
+    return runtime.settings.public_url + request.url.path + (f"?{query}" if query else "")
+
+
+@router.post("/twilio/sms")
+async def twilio_sms_webhook(request: Request, session: Session, runtime: RuntimeDep) -> Response:
+    settings = runtime.settings
+    raw = await request.body()
+    url = _public_url(runtime, request)
+    is_json = request.headers.get("content-type", "").startswith("application/json")
+    params: list[tuple[str, str]] = (
+        [] if is_json else parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    )
+    signed = sms.signature_valid(
+        settings.twilio_auth_token,
+        url,
+        params,
+        sha1_header=request.headers.get(sms.SIGNATURE_HEADER),
+        sha256_header=request.headers.get(sms.SIGNATURE_256_HEADER),
+    )
+    if not signed or (is_json and not sms.body_hash_valid(url, raw)):
+        raise Unauthorized("Invalid or missing X-Twilio-Signature")
+    fields: dict[str, Any] = _json_object(raw) if is_json else dict(params)
+    from_raw = str(fields.get("From") or "")
+    sender = inbound.normalize_phone(from_raw)
+    reply, verification = await inbound.handle_message(
+        session,
+        runtime,
+        InboundMessage(
+            channel="sms",
+            sender=sender,
+            text=str(fields.get("Body") or ""),
+            provider_message_id=str(fields.get("MessageSid") or "") or None,
+        ),
+    )
+    text = await _render(session, runtime, "sms", reply, verification)
+    test_mode = verification is not None and verification.environment == "test"
+
+    async def answered_by_twiml() -> None:
+        return None  # the reply rides on this HTTP response (TwiML)
+
+    await outbound.deliver(
+        session,
+        test_mode=test_mode,
+        channel="sms",
+        recipient=sender or from_raw[:32],
+        message_type=reply.message_type,
+        text=text,
+        transport=answered_by_twiml,
+        project_id=verification.project_id if verification else None,
+        verification_id=verification.id if verification else None,
+    )
+    twiml = (
+        "<Response/>" if test_mode else f"<Response><Message>{escape(text)}</Message></Response>"
+    )
+    return Response('<?xml version="1.0" encoding="UTF-8"?>' + twiml, media_type="application/xml")

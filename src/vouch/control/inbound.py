@@ -1,0 +1,246 @@
+"""The dispatcher: what an authenticated inbound message proves (seed "Reverse OTP").
+
+A channel hands over who sent what; this module finds the pending verification the code belongs
+to and decides. The code alone proves nothing — it must come from the asset being verified: the
+sender's phone number (WhatsApp ``from``, Twilio ``From``, a Telegram user's *own* shared
+contact), a WhatsApp business-scoped user id, or a DKIM-authenticated email address. A right code
+from the wrong sender is a failed attempt; a wrong code from a sender with a pending verification
+on this channel counts against that verification. Replies never carry codes or secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vouch.channels.base import InboundMessage, Reply
+from vouch.channels.telegram import CONTACT_KEYBOARD, REMOVE_KEYBOARD, TelegramUpdate
+from vouch.control import repository
+from vouch.control import service as control
+from vouch.kit.clock import utcnow
+from vouch.kit.codes import code_digest
+from vouch.kit.ids import new_object_id
+from vouch.models import ChannelLink, Verification
+from vouch.runtime import Runtime
+
+CODE_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{6}(?![A-Za-z0-9])")
+MAX_CODES_PER_MESSAGE = 5
+# A shared Telegram contact vouches for the person's number for this long.
+CONTACT_TTL = timedelta(hours=1)
+
+
+def candidate_codes(text: str) -> list[str]:
+    seen: list[str] = []
+    for match in CODE_RE.findall(text or ""):
+        code = match.upper()
+        if code not in seen:
+            seen.append(code)
+        if len(seen) >= MAX_CODES_PER_MESSAGE:
+            break
+    return seen
+
+
+async def _pending_by_codes(
+    session: AsyncSession, runtime: Runtime, codes: Sequence[str], channel: str
+) -> list[Verification]:
+    if not codes:
+        return []
+    digests = [code_digest(runtime.code_key, code) for code in codes]
+    rows = await session.scalars(
+        select(Verification)
+        .where(
+            Verification.code_digest.in_(digests),
+            Verification.status == "pending",
+            Verification.channel == channel,
+        )
+        .order_by(Verification.created_at.desc())
+    )
+    return list(rows.all())
+
+
+async def _latest_pending_for(
+    session: AsyncSession, channel: str, identifiers: set[str]
+) -> Verification | None:
+    if not identifiers:
+        return None
+    return await session.scalar(
+        select(Verification)
+        .where(
+            Verification.status == "pending",
+            Verification.channel == channel,
+            Verification.identifier.in_(identifiers),
+            Verification.challenge_expires_at > utcnow(),
+        )
+        .order_by(Verification.created_at.desc())
+        .limit(1)
+    )
+
+
+async def _count_failure(
+    session: AsyncSession, runtime: Runtime, verification: Verification, reason: str
+) -> Reply:
+    counted = await repository.record_failed_attempt(session, verification.id, utcnow(), reason)
+    await session.refresh(verification)
+    if not counted:
+        return Reply("wait")
+    if verification.status == "failed":
+        await control.announce(session, runtime, verification)
+        return Reply("failed")
+    return Reply("wrong_sender" if reason == "source_mismatch" else "unknown_code")
+
+
+async def prove(
+    session: AsyncSession, runtime: Runtime, verification: Verification, senders: set[str]
+) -> Reply:
+    """The code matched ``verification``; complete it if the sender is its asset."""
+    verification = await control.expire_if_due(session, runtime, verification)
+    if verification.status == "expired":
+        return Reply("expired")
+    if verification.status != "pending":
+        return Reply("unknown_code")
+    now = utcnow()
+    if verification.next_attempt_at is not None and verification.next_attempt_at > now:
+        return Reply("wait")
+    if verification.identifier not in senders:
+        return await _count_failure(session, runtime, verification, "source_mismatch")
+    if await control.complete(session, runtime, verification):
+        return Reply("verified")
+    return Reply("unknown_code")
+
+
+async def handle_message(
+    session: AsyncSession, runtime: Runtime, message: InboundMessage
+) -> tuple[Reply, Verification | None]:
+    """WhatsApp, SMS and email: the sender is known from the provider."""
+    senders = {s for s in (message.sender, message.sender_alt) if s}
+    codes = candidate_codes(message.text)
+    matches = await _pending_by_codes(session, runtime, codes, message.channel)
+    if matches:
+        chosen = next((v for v in matches if v.identifier in senders), matches[0])
+        if (
+            message.channel == "whatsapp"
+            and chosen.type == "phone"
+            and message.sender is None
+            and chosen.identifier not in senders
+        ):
+            # A BSUID-only message cannot prove a phone number; say so instead of failing it.
+            return Reply("bsuid_cannot_prove_phone"), chosen
+        return await prove(session, runtime, chosen, senders), chosen
+    if codes:
+        own = await _latest_pending_for(session, message.channel, senders)
+        if own is not None:
+            return await _count_failure(session, runtime, own, "invalid_code"), own
+    return Reply("unknown_code" if codes else "welcome"), None
+
+
+def _telegram_phone(raw: str) -> str | None:
+    text = raw.strip()
+    if not text.startswith("+"):
+        text = "+" + text
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+async def _telegram_link(session: AsyncSession, bot: str, user_id: str) -> ChannelLink:
+    link = await session.scalar(
+        select(ChannelLink).where(
+            ChannelLink.bot == bot,
+            ChannelLink.provider == "telegram",
+            ChannelLink.external_user_id == user_id,
+        )
+    )
+    if link is None:
+        link = ChannelLink(
+            id=new_object_id(),
+            bot=bot,
+            provider="telegram",
+            external_user_id=user_id,
+            updated_at=utcnow(),
+        )
+        session.add(link)
+        await session.flush()
+    return link
+
+
+async def handle_telegram(
+    session: AsyncSession, runtime: Runtime, update: TelegramUpdate, *, bot: str = "default"
+) -> tuple[Reply, Verification | None]:
+    """Telegram proves a phone in two steps, in either order: the code (``/start <code>`` from
+    the deep link, or typed) binds the conversation to a verification, and the person's own
+    contact (``request_contact`` button; ``contact.user_id`` must be the sender's id) supplies
+    the phone number."""
+    if update.user_id is None:
+        return Reply("welcome"), None
+    link = await _telegram_link(session, bot, update.user_id)
+    link.chat_id = update.chat_id
+    link.updated_at = utcnow()
+    now = utcnow()
+    phone = link.phone if link.phone_at is not None and link.phone_at > now - CONTACT_TTL else None
+    bound = (
+        await repository.get_by_id(session, link.verification_id) if link.verification_id else None
+    )
+
+    if update.contact_phone is not None:
+        if update.contact_user_id != update.user_id:
+            return Reply("foreign_contact", extra={"reply_markup": CONTACT_KEYBOARD}), bound
+        phone = _telegram_phone(update.contact_phone)
+        link.phone, link.phone_at = phone, now
+        await session.flush()
+        if bound is not None and bound.status == "pending" and phone:
+            reply = await prove(session, runtime, bound, {phone})
+            return _with_keyboard_removed(reply), bound
+        return Reply("contact_saved", extra={"reply_markup": REMOVE_KEYBOARD}), None
+
+    text = (update.text or "").strip()
+    if text.startswith("/start"):
+        text = text[len("/start") :].strip()
+    codes = candidate_codes(text)
+    matches = await _pending_by_codes(session, runtime, codes, "telegram")
+    if matches:
+        chosen = next((v for v in matches if phone and v.identifier == phone), matches[0])
+        link.verification_id = chosen.id
+        await session.flush()
+        if phone:
+            return await prove(session, runtime, chosen, {phone}), chosen
+        return Reply("ask_contact", extra={"reply_markup": CONTACT_KEYBOARD}), chosen
+    if not codes:
+        return Reply("welcome"), None
+    target = bound if bound is not None and bound.status == "pending" else None
+    if target is None and phone:
+        target = await _latest_pending_for(session, "telegram", {phone})
+    if target is not None:
+        return await _count_failure(session, runtime, target, "invalid_code"), target
+    return Reply("unknown_code"), None
+
+
+def _with_keyboard_removed(reply: Reply) -> Reply:
+    return Reply(
+        reply.message_type, reply.variables, {**reply.extra, "reply_markup": REMOVE_KEYBOARD}
+    )
+
+
+def reply_variables(
+    verification: Verification | None, project_name: str | None, settings: Any
+) -> dict[str, Any]:
+    return {
+        "business_name": project_name or "vouch",
+        "channel": verification.channel if verification is not None else "",
+        "user_identifier": verification.identifier if verification is not None else "",
+        "support_email": settings.email_from,
+        "expires_in": "",
+        "code": "",
+    }
+
+
+def normalize_phone(raw: str) -> str | None:
+    """A provider's sender number (``+14155550100``, ``14155550100``) in E.164, or None."""
+    return _telegram_phone(raw) if raw.strip() else None
