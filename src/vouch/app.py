@@ -28,6 +28,7 @@ from sqlalchemy import text
 
 from vouch import __version__
 from vouch.agents.endpoints import router as agents_router
+from vouch.channels.email_endpoints import router as email_router
 from vouch.channels.endpoints import router as inbound_router
 from vouch.config import Settings
 from vouch.control import service as control_service
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(verifications_router)
     app.include_router(oauth_router)
     app.include_router(inbound_router)
+    app.include_router(email_router)
     app.include_router(proofs_router)
     app.include_router(webhooks_router)
     app.include_router(agents_router)

@@ -92,7 +92,78 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = 30.0
     sse_max_streams_per_project: int = 100
 
+    # -- email channel (channels issue, email part) -----------------------------------------
+
     # -- domain, wallet, social/account and bot methods (methods issue) ----------------------
+    # DNS: the TXT record is published at "<prefix>.<domain>"; look-ups give up after this long.
+    dns_txt_prefix: str = "_vouch"
+    dns_timeout_seconds: float = 5.0
+    # Background re-checks of a pending domain verification, at most this often (24 h TTL).
+    domain_recheck_seconds: float = 300.0
+    # HTTP file check: the ports fetched (closed networks and tests may serve elsewhere), and the
+    # bounds of each fetch (threat model §10: time, size, redirects).
+    domain_https_port: int = 443
+    domain_http_port: int = 80
+    domain_http_timeout_seconds: float = 5.0
+    domain_http_max_bytes: int = 4096
+    domain_http_max_redirects: int = 3
+    # Wallets: the chain the sign-in messages name (EIP-155 id; Solana cluster). VOUCH_ETH_RPC_URL
+    # must serve that chain for EIP-1271 contract-wallet checks.
+    wallet_eth_chain_id: int = 1
+    wallet_solana_chain_id: str = "mainnet"
+    # OAuth 2.0 / OIDC providers: the app's client id and secret, and optional endpoint overrides
+    # (a proxy, a stand-in in tests). Without id and secret a provider is not configured.
+    oauth_github_client_id: str | None = None
+    oauth_github_client_secret: str | None = None
+    oauth_github_authorize_url: str | None = None
+    oauth_github_token_url: str | None = None
+    oauth_github_userinfo_url: str | None = None
+    oauth_google_client_id: str | None = None
+    oauth_google_client_secret: str | None = None
+    oauth_google_authorize_url: str | None = None
+    oauth_google_token_url: str | None = None
+    oauth_google_userinfo_url: str | None = None
+    oauth_facebook_client_id: str | None = None
+    oauth_facebook_client_secret: str | None = None
+    oauth_facebook_authorize_url: str | None = None
+    oauth_facebook_token_url: str | None = None
+    oauth_facebook_userinfo_url: str | None = None
+    oauth_x_client_id: str | None = None
+    oauth_x_client_secret: str | None = None
+    oauth_x_authorize_url: str | None = None
+    oauth_x_token_url: str | None = None
+    oauth_x_userinfo_url: str | None = None
+    oauth_linkedin_client_id: str | None = None
+    oauth_linkedin_client_secret: str | None = None
+    oauth_linkedin_authorize_url: str | None = None
+    oauth_linkedin_token_url: str | None = None
+    oauth_linkedin_userinfo_url: str | None = None
+    oauth_instagram_client_id: str | None = None
+    oauth_instagram_client_secret: str | None = None
+    oauth_instagram_authorize_url: str | None = None
+    oauth_instagram_token_url: str | None = None
+    oauth_instagram_userinfo_url: str | None = None
+    oauth_youtube_client_id: str | None = None
+    oauth_youtube_client_secret: str | None = None
+    oauth_youtube_authorize_url: str | None = None
+    oauth_youtube_token_url: str | None = None
+    oauth_youtube_userinfo_url: str | None = None
+    oauth_tiktok_client_id: str | None = None
+    oauth_tiktok_client_secret: str | None = None
+    oauth_tiktok_authorize_url: str | None = None
+    oauth_tiktok_token_url: str | None = None
+    oauth_tiktok_userinfo_url: str | None = None
+    oauth_coinbase_client_id: str | None = None
+    oauth_coinbase_client_secret: str | None = None
+    oauth_coinbase_authorize_url: str | None = None
+    oauth_coinbase_token_url: str | None = None
+    oauth_coinbase_userinfo_url: str | None = None
+    oauth_kraken_client_id: str | None = None
+    oauth_kraken_client_secret: str | None = None
+    oauth_kraken_authorize_url: str | None = None
+    oauth_kraken_token_url: str | None = None
+    oauth_kraken_userinfo_url: str | None = None
+    oauth_timeout_seconds: float = 10.0
 
     # -- agent proofs (agents issue) --------------------------------------------------------
     # Lifetime of the proof token minted for one verified agent action (short: one action, once).

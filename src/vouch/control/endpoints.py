@@ -97,6 +97,16 @@ async def verify_now(
     return body
 
 
+@router.post("/{verification_id}/resend")
+async def resend(
+    verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> dict[str, Any]:
+    """Email verifications: (re)send the code and a magic link to the mailbox."""
+    from vouch.control import email_flow
+
+    return await email_flow.resend(session, runtime, caller, verification_id)
+
+
 @router.post("/{verification_id}/test-verify")
 async def test_verify(
     verification_id: str, session: Session, runtime: RuntimeDep, caller: TestCaller
