@@ -8,6 +8,7 @@ URL map
   *    /api/v1/proofs…                           validate, status, revoke, revocation list
   *    /api/v1/webhook-endpoints…, /api/v1/webhook-deliveries…   webhooks (webhooks/endpoints.py)
   GET  /api/v1/verifications/{id}/events         live status (Server-Sent Events)
+  *    /api/v1/templates…, /api/v1/channels/{channel}/credentials   templates, BYOC (tenancy/)
   POST /inbound/telegram, /inbound/whatsapp, /inbound/twilio/sms   provider webhooks (channels/)
   *    /v1/verify/…, /v1/agents…                 agent proofs (agents/endpoints.py)
   *    /v2/{resource}…                           signed records (records/endpoints.py)
@@ -41,6 +42,7 @@ from vouch.location.endpoints import router as location_router
 from vouch.proofs.endpoints import router as proofs_router
 from vouch.records.endpoints import router as records_router
 from vouch.runtime import Runtime
+from vouch.tenancy.endpoints import router as tenancy_router
 from vouch.webhooks.delivery import DeliveryWorker
 from vouch.webhooks.endpoints import router as webhooks_router
 
@@ -163,6 +165,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(email_router)
     app.include_router(proofs_router)
     app.include_router(webhooks_router)
+    app.include_router(tenancy_router)
     app.include_router(agents_router)
     app.include_router(records_router)
     app.include_router(location_router)

@@ -1,6 +1,11 @@
 """``/inbound/*``: provider webhooks. Each request is authenticated with the provider's own
 mechanism before anything is parsed or changed; then the dispatcher (``control.inbound``) decides
-and the reply goes back through the same provider (recorded instead in test mode)."""
+and the reply goes back through the same provider (recorded instead in test mode).
+
+Server-wide accounts use ``/inbound/<provider>``; a project's own account (bring your own
+channel) uses ``/inbound/<provider>/<credential id>``, is authenticated with that account's
+secrets, and completes only that project's verifications.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch.channels import outbound, sms, telegram, whatsapp
 from vouch.channels.base import InboundMessage, Reply, constant_time_equals
+from vouch.config import Settings
 from vouch.control import inbound
 from vouch.deps import RuntimeDep, Session
-from vouch.errors import BadRequest, Forbidden, Unauthorized
+from vouch.errors import BadRequest, Forbidden, RetryLater, Unauthorized
 from vouch.models import Project, Verification
 from vouch.runtime import Runtime
-from vouch.tenancy import templates
+from vouch.tenancy import credentials, templates
 
 log = logging.getLogger("vouch.inbound")
 router = APIRouter(prefix="/inbound", include_in_schema=False)
@@ -47,58 +53,107 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def _missing(setting: str) -> RetryLater:
+    return RetryLater(f"{setting} is not configured")
+
+
+async def _project_settings(
+    session: AsyncSession, runtime: Runtime, credential_id: str, channel: str
+) -> tuple[Settings, str]:
+    found = await credentials.settings_for_credential(
+        session, runtime.settings, credential_id, channel
+    )
+    if found is None:
+        raise Unauthorized("Unknown channel credential")
+    return found
+
+
+def _test_mode(verification: Verification | None) -> bool:
+    return verification is not None and verification.environment == "test"
+
+
 # -- Telegram ------------------------------------------------------------------------------------------
 @router.post("/telegram")
 async def telegram_webhook(
     request: Request, session: Session, runtime: RuntimeDep
 ) -> dict[str, bool]:
-    settings = runtime.settings
+    return await _telegram(
+        request, session, runtime, runtime.settings, bot="default", project_id=None
+    )
+
+
+@router.post("/telegram/{credential_id}")
+async def project_telegram_webhook(
+    credential_id: str, request: Request, session: Session, runtime: RuntimeDep
+) -> dict[str, bool]:
+    settings, project_id = await _project_settings(session, runtime, credential_id, "telegram")
+    return await _telegram(
+        request, session, runtime, settings, bot=credential_id, project_id=project_id
+    )
+
+
+async def _telegram(
+    request: Request,
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: Settings,
+    *,
+    bot: str,
+    project_id: str | None,
+) -> dict[str, bool]:
     if not constant_time_equals(
         settings.telegram_webhook_secret, request.headers.get(telegram.SECRET_HEADER)
     ):
         raise Unauthorized("Invalid or missing X-Telegram-Bot-Api-Secret-Token")
     update = telegram.parse_update(_json_object(await request.body()))
-    reply, verification = await inbound.handle_telegram(session, runtime, update)
-    if update.chat_id is not None:
-        text = await _render(session, runtime, "telegram", reply, verification)
-        token = settings.telegram_bot_token
-        chat_id = update.chat_id
+    reply, verification = await inbound.handle_telegram(
+        session, runtime, update, bot=bot, project_id=project_id
+    )
+    if update.chat_id is None:
+        return {"ok": True}
+    text = await _render(session, runtime, "telegram", reply, verification)
+    token = settings.telegram_bot_token
+    chat_id = update.chat_id
+    markup = reply.extra.get("reply_markup")
 
-        async def send() -> None:
-            if not token:
-                raise_missing("VOUCH_TELEGRAM_BOT_TOKEN")
-                return
-            await telegram.TelegramBot(settings, token).send_message(
-                chat_id, text, reply.extra.get("reply_markup")
-            )
+    async def send() -> None:
+        if not token:
+            raise _missing("VOUCH_TELEGRAM_BOT_TOKEN")
+        await telegram.TelegramBot(settings, token).send_message(chat_id, text, markup)
 
-        await outbound.deliver(
-            session,
-            test_mode=verification is not None and verification.environment == "test",
-            channel="telegram",
-            recipient=chat_id,
-            message_type=reply.message_type,
-            text=text,
-            transport=send,
-            project_id=verification.project_id if verification else None,
-            verification_id=verification.id if verification else None,
-            payload={"reply_markup": reply.extra.get("reply_markup")},
-        )
+    await outbound.deliver(
+        session,
+        test_mode=_test_mode(verification),
+        channel="telegram",
+        recipient=chat_id,
+        message_type=reply.message_type,
+        text=text,
+        transport=send,
+        project_id=verification.project_id if verification else project_id,
+        verification_id=verification.id if verification else None,
+        payload={"reply_markup": markup},
+    )
     return {"ok": True}
-
-
-def raise_missing(setting: str) -> None:
-    from vouch.errors import RetryLater
-
-    raise RetryLater(f"{setting} is not configured")
 
 
 # -- WhatsApp ------------------------------------------------------------------------------------------
 @router.get("/whatsapp")
 async def whatsapp_handshake(request: Request, runtime: RuntimeDep) -> Response:
+    return _handshake(request, runtime.settings)
+
+
+@router.get("/whatsapp/{credential_id}")
+async def project_whatsapp_handshake(
+    credential_id: str, request: Request, session: Session, runtime: RuntimeDep
+) -> Response:
+    settings, _ = await _project_settings(session, runtime, credential_id, "whatsapp")
+    return _handshake(request, settings)
+
+
+def _handshake(request: Request, settings: Settings) -> Response:
     params = request.query_params
     if params.get("hub.mode") == "subscribe" and constant_time_equals(
-        runtime.settings.whatsapp_verify_token, params.get("hub.verify_token")
+        settings.whatsapp_verify_token, params.get("hub.verify_token")
     ):
         return Response(params.get("hub.challenge", ""), media_type="text/plain")
     raise Forbidden("Verification token mismatch")
@@ -108,7 +163,25 @@ async def whatsapp_handshake(request: Request, runtime: RuntimeDep) -> Response:
 async def whatsapp_webhook(
     request: Request, session: Session, runtime: RuntimeDep
 ) -> dict[str, bool]:
-    settings = runtime.settings
+    return await _whatsapp(request, session, runtime, runtime.settings, project_id=None)
+
+
+@router.post("/whatsapp/{credential_id}")
+async def project_whatsapp_webhook(
+    credential_id: str, request: Request, session: Session, runtime: RuntimeDep
+) -> dict[str, bool]:
+    settings, project_id = await _project_settings(session, runtime, credential_id, "whatsapp")
+    return await _whatsapp(request, session, runtime, settings, project_id=project_id)
+
+
+async def _whatsapp(
+    request: Request,
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: Settings,
+    *,
+    project_id: str | None,
+) -> dict[str, bool]:
     raw = await request.body()
     if not whatsapp.signature_valid(
         settings.whatsapp_app_secret, raw, request.headers.get(whatsapp.SIGNATURE_HEADER)
@@ -125,6 +198,7 @@ async def whatsapp_webhook(
                 text=message.text,
                 provider_message_id=message.message_id,
             ),
+            project_id=project_id,
         )
         recipient = message.phone or message.bsuid
         if recipient is None:
@@ -133,23 +207,21 @@ async def whatsapp_webhook(
 
         async def send(to: str = recipient, body: str = text) -> None:
             if not (settings.whatsapp_phone_number_id and settings.whatsapp_access_token):
-                raise_missing("VOUCH_WHATSAPP_PHONE_NUMBER_ID / VOUCH_WHATSAPP_ACCESS_TOKEN")
+                raise _missing("VOUCH_WHATSAPP_PHONE_NUMBER_ID / VOUCH_WHATSAPP_ACCESS_TOKEN")
             client = whatsapp.WhatsAppClient(
-                settings,
-                settings.whatsapp_phone_number_id or "",
-                settings.whatsapp_access_token or "",
+                settings, settings.whatsapp_phone_number_id, settings.whatsapp_access_token
             )
             await client.send_text(to, body)
 
         await outbound.deliver(
             session,
-            test_mode=verification is not None and verification.environment == "test",
+            test_mode=_test_mode(verification),
             channel="whatsapp",
             recipient=recipient,
             message_type=reply.message_type,
             text=text,
             transport=send,
-            project_id=verification.project_id if verification else None,
+            project_id=verification.project_id if verification else project_id,
             verification_id=verification.id if verification else None,
         )
     return {"ok": True}
@@ -164,7 +236,25 @@ def _public_url(runtime: Runtime, request: Request) -> str:
 
 @router.post("/twilio/sms")
 async def twilio_sms_webhook(request: Request, session: Session, runtime: RuntimeDep) -> Response:
-    settings = runtime.settings
+    return await _twilio(request, session, runtime, runtime.settings, project_id=None)
+
+
+@router.post("/twilio/sms/{credential_id}")
+async def project_twilio_sms_webhook(
+    credential_id: str, request: Request, session: Session, runtime: RuntimeDep
+) -> Response:
+    settings, project_id = await _project_settings(session, runtime, credential_id, "sms")
+    return await _twilio(request, session, runtime, settings, project_id=project_id)
+
+
+async def _twilio(
+    request: Request,
+    session: AsyncSession,
+    runtime: Runtime,
+    settings: Settings,
+    *,
+    project_id: str | None,
+) -> Response:
     raw = await request.body()
     url = _public_url(runtime, request)
     is_json = request.headers.get("content-type", "").startswith("application/json")
@@ -192,9 +282,10 @@ async def twilio_sms_webhook(request: Request, session: Session, runtime: Runtim
             text=str(fields.get("Body") or ""),
             provider_message_id=str(fields.get("MessageSid") or "") or None,
         ),
+        project_id=project_id,
     )
     text = await _render(session, runtime, "sms", reply, verification)
-    test_mode = verification is not None and verification.environment == "test"
+    test_mode = _test_mode(verification)
 
     async def answered_by_twiml() -> None:
         return None  # the reply rides on this HTTP response (TwiML)
@@ -207,7 +298,7 @@ async def twilio_sms_webhook(request: Request, session: Session, runtime: Runtim
         message_type=reply.message_type,
         text=text,
         transport=answered_by_twiml,
-        project_id=verification.project_id if verification else None,
+        project_id=verification.project_id if verification else project_id,
         verification_id=verification.id if verification else None,
     )
     twiml = (

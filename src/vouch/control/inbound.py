@@ -47,39 +47,42 @@ def candidate_codes(text: str) -> list[str]:
 
 
 async def _pending_by_codes(
-    session: AsyncSession, runtime: Runtime, codes: Sequence[str], channel: str
+    session: AsyncSession,
+    runtime: Runtime,
+    codes: Sequence[str],
+    channel: str,
+    project_id: str | None = None,
 ) -> list[Verification]:
+    """Pending verifications of this channel with one of these codes (a project's own provider
+    account only ever completes that project's verifications)."""
     if not codes:
         return []
     digests = [code_digest(runtime.code_key, code) for code in codes]
-    rows = await session.scalars(
-        select(Verification)
-        .where(
-            Verification.code_digest.in_(digests),
-            Verification.status == "pending",
-            Verification.channel == channel,
-        )
-        .order_by(Verification.created_at.desc())
+    query = select(Verification).where(
+        Verification.code_digest.in_(digests),
+        Verification.status == "pending",
+        Verification.channel == channel,
     )
+    if project_id is not None:
+        query = query.where(Verification.project_id == project_id)
+    rows = await session.scalars(query.order_by(Verification.created_at.desc()))
     return list(rows.all())
 
 
 async def _latest_pending_for(
-    session: AsyncSession, channel: str, identifiers: set[str]
+    session: AsyncSession, channel: str, identifiers: set[str], project_id: str | None = None
 ) -> Verification | None:
     if not identifiers:
         return None
-    return await session.scalar(
-        select(Verification)
-        .where(
-            Verification.status == "pending",
-            Verification.channel == channel,
-            Verification.identifier.in_(identifiers),
-            Verification.challenge_expires_at > utcnow(),
-        )
-        .order_by(Verification.created_at.desc())
-        .limit(1)
+    query = select(Verification).where(
+        Verification.status == "pending",
+        Verification.channel == channel,
+        Verification.identifier.in_(identifiers),
+        Verification.challenge_expires_at > utcnow(),
     )
+    if project_id is not None:
+        query = query.where(Verification.project_id == project_id)
+    return await session.scalar(query.order_by(Verification.created_at.desc()).limit(1))
 
 
 async def _count_failure(
@@ -115,12 +118,16 @@ async def prove(
 
 
 async def handle_message(
-    session: AsyncSession, runtime: Runtime, message: InboundMessage
+    session: AsyncSession,
+    runtime: Runtime,
+    message: InboundMessage,
+    *,
+    project_id: str | None = None,
 ) -> tuple[Reply, Verification | None]:
     """WhatsApp, SMS and email: the sender is known from the provider."""
     senders = {s for s in (message.sender, message.sender_alt) if s}
     codes = candidate_codes(message.text)
-    matches = await _pending_by_codes(session, runtime, codes, message.channel)
+    matches = await _pending_by_codes(session, runtime, codes, message.channel, project_id)
     if matches:
         chosen = next((v for v in matches if v.identifier in senders), matches[0])
         if (
@@ -133,7 +140,7 @@ async def handle_message(
             return Reply("bsuid_cannot_prove_phone"), chosen
         return await prove(session, runtime, chosen, senders), chosen
     if codes:
-        own = await _latest_pending_for(session, message.channel, senders)
+        own = await _latest_pending_for(session, message.channel, senders, project_id)
         if own is not None:
             return await _count_failure(session, runtime, own, "invalid_code"), own
     return Reply("unknown_code" if codes else "welcome"), None
@@ -172,7 +179,12 @@ async def _telegram_link(session: AsyncSession, bot: str, user_id: str) -> Chann
 
 
 async def handle_telegram(
-    session: AsyncSession, runtime: Runtime, update: TelegramUpdate, *, bot: str = "default"
+    session: AsyncSession,
+    runtime: Runtime,
+    update: TelegramUpdate,
+    *,
+    bot: str = "default",
+    project_id: str | None = None,
 ) -> tuple[Reply, Verification | None]:
     """Telegram proves a phone in two steps, in either order: the code (``/start <code>`` from
     the deep link, or typed) binds the conversation to a verification, and the person's own
@@ -204,7 +216,7 @@ async def handle_telegram(
     if text.startswith("/start"):
         text = text[len("/start") :].strip()
     codes = candidate_codes(text)
-    matches = await _pending_by_codes(session, runtime, codes, "telegram")
+    matches = await _pending_by_codes(session, runtime, codes, "telegram", project_id)
     if matches:
         chosen = next((v for v in matches if phone and v.identifier == phone), matches[0])
         link.verification_id = chosen.id
@@ -216,7 +228,7 @@ async def handle_telegram(
         return Reply("welcome"), None
     target = bound if bound is not None and bound.status == "pending" else None
     if target is None and phone:
-        target = await _latest_pending_for(session, "telegram", {phone})
+        target = await _latest_pending_for(session, "telegram", {phone}, project_id)
     if target is not None:
         return await _count_failure(session, runtime, target, "invalid_code"), target
     return Reply("unknown_code"), None

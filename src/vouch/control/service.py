@@ -44,6 +44,7 @@ from vouch.kit.urls import UnsafeUrl, check_callback_url
 from vouch.models import Verification
 from vouch.proofs import service as proofs
 from vouch.runtime import Runtime
+from vouch.tenancy import credentials, templates
 from vouch.tenancy.service import Principal
 from vouch.webhooks import service as webhooks
 
@@ -144,8 +145,25 @@ async def create(
     session.add(verification)
     await session.flush()
     method = get_method(type_, channel)
-    ctx = ChallengeContext(verification, code, expires_at, runtime.settings)
+    # A project's own provider accounts (bring your own channel) shape its links and sends.
+    settings = await credentials.effective_settings(session, runtime.settings, principal.project_id)
+    ctx = ChallengeContext(verification, code, expires_at, settings)
     challenge = method.challenge(ctx)
+    if channel in templates.CHANNELS:
+        override = await templates.get_override(
+            session, principal.project_id, channel, "instruction"
+        )
+        if override is not None:
+            challenge["instruction"] = templates.render_text(
+                override.body,
+                {
+                    "code": code,
+                    "channel": channel,
+                    "user_identifier": identifier,
+                    "expires_in": f"{CHALLENGE_TTL_SECONDS[type_] // 60} minutes",
+                    "support_email": settings.email_from,
+                },
+            )
     await method.after_create(session, ctx, test_mode=principal.is_test)
     return verification, challenge
 

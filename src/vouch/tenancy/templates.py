@@ -83,6 +83,10 @@ def validate_template(body: str) -> None:
             ]
         ) from exc
     unknown = sorted(meta.find_undeclared_variables(parsed) - set(VARIABLES))
+    if not unknown:
+        # A trial render with sample values catches what the sandbox forbids (attribute access,
+        # method calls) before the template is stored.
+        render_text(body, {name: "sample" for name in VARIABLES})
     if unknown:
         raise ValidationFailed(
             details=[

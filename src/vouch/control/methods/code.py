@@ -32,7 +32,7 @@ from vouch.control.methods.base import (
     Rejected,
     SubmitContext,
 )
-from vouch.control.methods.registry import register
+from vouch.control.methods.registry import register, register_placeholder
 from vouch.errors import BadRequest, ValidationFailed
 from vouch.kit.clock import isoformat_ms
 from vouch.kit.codes import code_matches
@@ -191,8 +191,8 @@ def parse_sms_numbers(raw: str) -> dict[str, str]:
 for _channel in CHANNELS_BY_TYPE["phone"]:
     register(ReverseOtpMethod("phone", _channel))
 register(EmailCodeMethod("email", "email"))
-register(EmailCodeMethod("domain", "email"))
+register_placeholder(EmailCodeMethod("domain", "email"))
 for _type, _channels in CHANNELS_BY_TYPE.items():
     for _channel in _channels:
         if (_type, _channel) not in {("email", "email"), ("domain", "email")} and _type != "phone":
-            register(AwaitingMethod(_type, _channel))
+            register_placeholder(AwaitingMethod(_type, _channel))

@@ -7,9 +7,17 @@ from vouch.control.methods.base import VerificationMethod
 _REGISTRY: dict[tuple[str, str], VerificationMethod] = {}
 
 
+_loaded = False
+
+
 def register(method: VerificationMethod) -> VerificationMethod:
     _REGISTRY[(method.type, method.channel)] = method
     return method
+
+
+def register_placeholder(method: VerificationMethod) -> VerificationMethod:
+    """Register only if no real method has claimed the pair (modules may load in any order)."""
+    return _REGISTRY.setdefault((method.type, method.channel), method)
 
 
 def get_method(type_: str, channel: str) -> VerificationMethod:
@@ -22,14 +30,16 @@ def all_methods() -> dict[tuple[str, str], VerificationMethod]:
     return dict(_REGISTRY)
 
 
-# Modules that register methods, in order: a later module's registration replaces an earlier
-# one for the same (type, channel), so specific methods override the ``code`` placeholders.
+# Modules that register methods. Real methods ``register``; the ``code`` module's stand-ins use
+# ``register_placeholder``, so the result does not depend on which module is imported first.
 METHOD_MODULES = ("code", "domain", "wallet", "oauth", "bot")
 
 
 def _ensure_loaded() -> None:
-    if _REGISTRY:
+    global _loaded
+    if _loaded:
         return
+    _loaded = True
     import importlib
 
     for name in METHOD_MODULES:
