@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import secrets
+from contextvars import ContextVar
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,9 @@ from vouch.errors import (
 )
 
 log = logging.getLogger("vouch.http")
+
+# The path of the request being handled, for renderers that cite it (RFC 9457 ``instance``).
+REQUEST_PATH: ContextVar[str | None] = ContextVar("vouch_request_path", default=None)
 
 Renderer = Callable[[VouchError, str | None], tuple[dict[str, Any], str]]
 
@@ -249,6 +253,7 @@ class EdgeMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         path: str = scope.get("path", "")
+        REQUEST_PATH.set(path)
         limit = self._limit_for(path)
         started = False
 

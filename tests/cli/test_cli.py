@@ -237,3 +237,28 @@ class TestCrashDurability:
         finally:
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=30)
+
+
+class TestTelegramCommands:
+    def test_demo_plays_a_telegram_verification(self, tmp_path: Path) -> None:
+        out = invoke("demo", "--channel", "telegram", data_dir=tmp_path)
+        assert "[button: Share my phone number]" in out
+        assert "the verification is verified" in out
+        assert "its proof verifies offline" in out
+
+    def test_set_webhook_registers_url_and_secret(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tests.fixtures.providers import run_fake_api
+
+        with run_fake_api() as api:
+            monkeypatch.setenv("VOUCH_TELEGRAM_BOT_TOKEN", "42:token")
+            monkeypatch.setenv("VOUCH_TELEGRAM_WEBHOOK_SECRET", "s3cret-s3cret")
+            monkeypatch.setenv("VOUCH_TELEGRAM_API_BASE", api.base)
+            monkeypatch.setenv("VOUCH_ALLOW_PRIVATE_TARGETS", "true")
+            monkeypatch.setenv("VOUCH_PUBLIC_URL", "https://vouch.example.com")
+            out = invoke("telegram", "set-webhook", data_dir=tmp_path)
+        assert "https://vouch.example.com/inbound/telegram" in out
+        (call,) = api.calls_to("/bot42:token/setWebhook")
+        assert call.json()["secret_token"] == "s3cret-s3cret"
+        assert call.json()["url"] == "https://vouch.example.com/inbound/telegram"

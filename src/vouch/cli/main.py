@@ -385,11 +385,49 @@ def demo(
         Path | None,
         typer.Option("--data-dir", help="Where the demo keeps its data (default: a temp dir)"),
     ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="Play a person completing a verification over this channel (telegram)"),
+    ] = None,
 ) -> None:
-    """Walk the whole loop in-process: create → test-verify → verify offline → revoke → verify again."""
-    from vouch.cli.demo import run_demo
+    """Walk the whole loop in-process: create → test-verify → verify offline → revoke → verify again.
+    With --channel telegram: a person completes a Telegram verification against a Bot API stand-in."""
+    from vouch.cli.demo import run_demo, run_telegram_demo
 
-    raise typer.Exit(_run(run_demo(console, data_dir)))
+    if channel is None:
+        raise typer.Exit(_run(run_demo(console, data_dir)))
+    if channel != "telegram":
+        raise typer.BadParameter("only 'telegram' is played so far", param_hint="--channel")
+    raise typer.Exit(_run(run_telegram_demo(console, data_dir)))
+
+
+telegram_app = typer.Typer(help="Telegram bot set-up.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook(
+    url: Annotated[
+        str | None, typer.Option(help="Webhook URL (default: $VOUCH_PUBLIC_URL/inbound/telegram)")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Register vouch's webhook (with its secret token) with the Telegram Bot API."""
+    from vouch.channels.telegram import TelegramBot
+    from vouch.errors import VouchError
+
+    settings = load_settings(data_dir)
+    token, secret = settings.telegram_bot_token, settings.telegram_webhook_secret
+    if not token or not secret:
+        err_console.print("set VOUCH_TELEGRAM_BOT_TOKEN and VOUCH_TELEGRAM_WEBHOOK_SECRET first")
+        raise typer.Exit(2)
+    target = url or f"{settings.public_url}/inbound/telegram"
+    try:
+        _run(TelegramBot(settings, token).set_webhook(target, secret))
+    except VouchError as exc:
+        err_console.print(f"[red]setWebhook failed:[/] {exc.message}")
+        raise typer.Exit(1) from None
+    console.print(f"webhook set: {target}")
 
 
 if __name__ == "__main__":  # pragma: no cover
