@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     sse_max_streams_per_project: int = 100
 
     # -- email channel (channels issue, email part) -----------------------------------------
+    # Outbound SMTP (VOUCH_SMTP_URL): seconds before a send gives up.
+    smtp_timeout_seconds: float = 15.0
+    # Largest inbound message the SMTP listener accepts (POST /inbound/email: 1 MiB at the edge).
+    inbound_email_max_bytes: int = 1024 * 1024
+    # Code + magic-link mails per verification, and automatic replies per sender address (so
+    # vouch can neither be used to flood a mailbox nor be drawn into a mail loop).
+    email_resend_rate_limit: str = "5/hour"
+    email_reply_rate_limit: str = "10/hour"
 
     # -- domain, wallet, social/account and bot methods (methods issue) ----------------------
     # DNS: the TXT record is published at "<prefix>.<domain>"; look-ups give up after this long.

@@ -1,0 +1,64 @@
+"""``ip-geolocation``: the position a geolocation database gives the caller's IP address
+(plugin-ip-geolocation's stamps).
+
+Signals ``{source: "ip-geolocation", accuracyMeters, ip, city?}``. Consistent when ``ip`` is an
+IPv4 or IPv6 address, the reported accuracy (if any) is at least 1 km — a finer claim from an
+IP address alone is implausible — and the coordinates are in range. Within radius uses the
+reported accuracy, 25 000 m when absent. No VPN/proxy detection (as in Astral's MVP).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from vouch.location.plugins import common
+from vouch.location.plugins.base import Json, StampEvaluation, StampVerification
+from vouch.location.plugins.registry import register
+
+DEFAULT_ACCURACY_M = 25_000.0
+MIN_PLAUSIBLE_ACCURACY_M = 1_000
+
+
+class IpGeolocationPlugin:
+    name = "ip-geolocation"
+    version = "0.1.0"
+    environments: tuple[str, ...] = ("node", "server", "browser")
+    description = "IP address geolocation (coarse; secp256k1-signed stamps)"
+
+    def verify(self, stamp: Json) -> StampVerification:
+        details: Json = {}
+        structure = common.check_base_structure(stamp, self.name, details)
+        signatures = common.check_signatures(stamp, details)
+        signals = stamp.get("signals") or {}
+        consistent = True
+        ip = signals.get("ip")
+        try:
+            ipaddress.ip_address(ip if isinstance(ip, str) else "")
+        except ValueError:
+            details["invalidIpFormat"] = ip
+            consistent = False
+        accuracy = signals.get("accuracyMeters")
+        if accuracy is not None and (
+            not common.positive_number(accuracy) or accuracy < MIN_PLAUSIBLE_ACCURACY_M
+        ):
+            details["suspiciousAccuracy"] = accuracy
+            consistent = False
+        consistent = common.coordinates_in_range(stamp, details) and consistent
+        if consistent:
+            details["signalChecks"] = {
+                "ip": ip,
+                "accuracyMeters": accuracy,
+                "coordinatesValid": True,
+            }
+        return StampVerification(signatures, structure, consistent, details)
+
+    def evaluate(self, stamp: Json, claim: Json) -> StampEvaluation:
+        accuracy = (stamp.get("signals") or {}).get("accuracyMeters")
+        return common.evaluate(
+            stamp,
+            claim,
+            float(accuracy) if common.positive_number(accuracy) else DEFAULT_ACCURACY_M,
+        )
+
+
+plugin = register(IpGeolocationPlugin())
