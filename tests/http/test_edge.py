@@ -197,7 +197,8 @@ class TestHealth:
         assert body["timestamp"].endswith("Z")
 
     async def test_database_down_is_503(self, settings_factory: Any, tmp_path: Any) -> None:
-        app = create_app(settings_factory())
+        # No background worker: it would hold a connection of the engine swapped out below.
+        app = create_app(settings_factory(webhook_worker_enabled=False))
         async with app.router.lifespan_context(app):
             await app.state.vouch.db.dispose()
             app.state.vouch.db.engine = __import__(
