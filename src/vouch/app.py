@@ -9,6 +9,9 @@ URL map
   *    /api/v1/webhook-endpoints…, /api/v1/webhook-deliveries…   webhooks (webhooks/endpoints.py)
   GET  /api/v1/verifications/{id}/events         live status (Server-Sent Events)
   *    /api/v1/templates…, /api/v1/channels/{channel}/credentials   templates, BYOC (tenancy/)
+  *    /api/v1/authorizations…                   Proof of Delegation (consent/)
+  *    /api/v1/hitl…, /api/v1/confirmations…     Proof of Action (approval/)
+  GET  /approve/{token}                          hosted approval page (web/)
   POST /inbound/telegram, /inbound/whatsapp, /inbound/twilio/sms   provider webhooks (channels/)
   *    /v1/verify/…, /v1/agents…                 agent proofs (agents/endpoints.py)
   *    /v2/{resource}…                           signed records (records/endpoints.py)
@@ -29,9 +32,11 @@ from sqlalchemy import text
 
 from vouch import __version__
 from vouch.agents.endpoints import router as agents_router
+from vouch.approval.endpoints import router as approval_router
 from vouch.channels.email_endpoints import router as email_router
 from vouch.channels.endpoints import router as inbound_router
 from vouch.config import Settings
+from vouch.consent.endpoints import router as consent_router
 from vouch.control import service as control_service
 from vouch.control.endpoints import router as verifications_router
 from vouch.control.oauth_endpoints import router as oauth_router
@@ -43,6 +48,7 @@ from vouch.proofs.endpoints import router as proofs_router
 from vouch.records.endpoints import router as records_router
 from vouch.runtime import Runtime
 from vouch.tenancy.endpoints import router as tenancy_router
+from vouch.web.endpoints import router as web_router
 from vouch.webhooks.delivery import DeliveryWorker
 from vouch.webhooks.endpoints import router as webhooks_router
 
@@ -166,6 +172,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(proofs_router)
     app.include_router(webhooks_router)
     app.include_router(tenancy_router)
+    app.include_router(consent_router)
+    app.include_router(approval_router)
+    app.include_router(web_router)
     app.include_router(agents_router)
     app.include_router(records_router)
     app.include_router(location_router)

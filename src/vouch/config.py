@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = 30.0
     sse_max_streams_per_project: int = 100
 
+    # -- delegation and approvals (delegation issue) ----------------------------------------
+
     # -- email channel (channels issue, email part) -----------------------------------------
     # Outbound SMTP (VOUCH_SMTP_URL): seconds before a send gives up.
     smtp_timeout_seconds: float = 15.0

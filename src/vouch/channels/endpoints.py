@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vouch.channels import outbound, sms, telegram, whatsapp
+from vouch.channels import dispatch, outbound, sms, telegram, whatsapp
 from vouch.channels.base import InboundMessage, Reply, constant_time_equals
 from vouch.config import Settings
 from vouch.control import inbound
@@ -105,7 +105,14 @@ async def _telegram(
         settings.telegram_webhook_secret, request.headers.get(telegram.SECRET_HEADER)
     ):
         raise Unauthorized("Invalid or missing X-Telegram-Bot-Api-Secret-Token")
-    update = telegram.parse_update(_json_object(await request.body()))
+    raw_update = _json_object(await request.body())
+    if await dispatch.offer(
+        session,
+        runtime,
+        dispatch.InboundContext("telegram", settings, project_id, bot, raw_update),
+    ):
+        return {"ok": True}
+    update = telegram.parse_update(raw_update)
     reply, verification = await inbound.handle_telegram(
         session, runtime, update, bot=bot, project_id=project_id
     )
@@ -187,7 +194,19 @@ async def _whatsapp(
         settings.whatsapp_app_secret, raw, request.headers.get(whatsapp.SIGNATURE_HEADER)
     ):
         raise Unauthorized("Invalid or missing X-Hub-Signature-256")
-    for message in whatsapp.parse_messages(_json_object(raw)):
+    notification = _json_object(raw)
+    for entry in notification.get("entry") or []:
+        for change in (entry or {}).get("changes") or []:
+            value = (change or {}).get("value") or {}
+            for item in value.get("messages") or []:
+                context = dispatch.InboundContext(
+                    "whatsapp", settings, project_id, "default", {"message": item, "value": value}
+                )
+                if isinstance(item, dict) and await dispatch.offer(session, runtime, context):
+                    item["_handled"] = True
+    for message in whatsapp.parse_messages(notification):
+        if message.handled:
+            continue
         reply, verification = await inbound.handle_message(
             session,
             runtime,
@@ -271,6 +290,12 @@ async def _twilio(
     if not signed or (is_json and not sms.body_hash_valid(url, raw)):
         raise Unauthorized("Invalid or missing X-Twilio-Signature")
     fields: dict[str, Any] = _json_object(raw) if is_json else dict(params)
+    if await dispatch.offer(
+        session, runtime, dispatch.InboundContext("sms", settings, project_id, "default", fields)
+    ):
+        return Response(
+            '<?xml version="1.0" encoding="UTF-8"?><Response/>', media_type="application/xml"
+        )
     from_raw = str(fields.get("From") or "")
     sender = inbound.normalize_phone(from_raw)
     reply, verification = await inbound.handle_message(

@@ -41,6 +41,7 @@ class WhatsAppMessage:
     bsuid: str | None
     text: str
     message_id: str | None
+    handled: bool = False  # taken by another family's handler (see channels.dispatch)
 
 
 def _e164(wa_id: str | None) -> str | None:
@@ -84,6 +85,7 @@ def parse_messages(payload: dict[str, Any]) -> list[WhatsAppMessage]:
                         bsuid=str(bsuid) if bsuid else None,
                         text=text,
                         message_id=str(message.get("id")) if message.get("id") else None,
+                        handled=bool(message.get("_handled")),
                     )
                 )
     return out

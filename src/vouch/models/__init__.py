@@ -2,6 +2,7 @@
 
 # Each family's tables live in its own module; importing them registers them on Base.metadata.
 from vouch.models import agents as _agents  # noqa: F401
+from vouch.models import delegation as _delegation  # noqa: F401
 from vouch.models import location as _location  # noqa: F401
 from vouch.models import records as _records  # noqa: F401
 from vouch.models.api_key import ApiKey

@@ -1,0 +1,1 @@
+"""Proof of Action: human-in-the-loop configs and confirmations."""

@@ -1,0 +1,1 @@
+"""Proof of Delegation: people consent to be contacted by an agent (authorizations)."""

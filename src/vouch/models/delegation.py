@@ -1,0 +1,1 @@
+"""Tables of Proof of Delegation and Proof of Action (authorizations, HITL configs, confirmations)."""

@@ -1,0 +1,1 @@
+"""Hosted pages for people (approval links, …)."""
