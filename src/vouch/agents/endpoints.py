@@ -1,7 +1,137 @@
-"""HTTP routes of this surface (filled in by its issue)."""
+"""``/v1/verify/*`` — ZeroProof's agent verification endpoints — and ``/v1/agents`` (vouch's key
+registration, which ZeroProof left undocumented).
+
+Auth is the integrator's API key in ``X-Api-Key`` (``Authorization: Bearer`` works too). Every
+error under ``/v1/`` is rendered in ZeroProof's shapes (``vouch.agents.errors``), and every request
+counts against ZeroProof's limits: 100 a minute per key, bursts of 20 a second.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request
+
+from vouch.agents import service
+from vouch.agents.errors import render_agent_error
+from vouch.agents.proof import TOKEN_PATTERN
+from vouch.agents.schemas import (
+    AddKey,
+    CreateChallenge,
+    RegisterAgent,
+    SubmitProof,
+    VerifyHttpSignature,
+    render_agent,
+    render_challenge,
+)
+from vouch.deps import ApiCaller, RuntimeDep, Session, runtime_of
+from vouch.errors import RateLimited
+from vouch.http import SURFACE_RENDERERS
+from vouch.tenancy.service import Principal
+
+if not any(prefix == "/v1/" for prefix, _ in SURFACE_RENDERERS):
+    SURFACE_RENDERERS.append(("/v1/", render_agent_error))
+    SURFACE_RENDERERS.sort(key=lambda entry: len(entry[0]), reverse=True)
+
+
+async def _agent_caller(request: Request, principal: ApiCaller) -> Principal:
+    """The API caller, held to ZeroProof's per-key limits (two moving windows)."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    for rule, scope in (
+        (settings.agent_rate_limit_burst, "agents-burst"),
+        (settings.agent_rate_limit, "agents"),
+    ):
+        state = await runtime.limiter.hit(rule, scope, principal.api_key_id)
+        # The headers report the last window checked: the per-minute one, ZeroProof's figure.
+        request.state.rate_limit = state
+        if not state.allowed:
+            raise RateLimited(state.retry_after)
+    return principal
+
+
+AgentCaller = Annotated[Principal, Depends(_agent_caller)]
+
+router = APIRouter(prefix="/v1", tags=["agents"])
+
+
+# -- ZeroProof: /v1/verify ---------------------------------------------------------------------
+@router.post("/verify/challenge")
+async def create_challenge(
+    body: CreateChallenge, session: Session, caller: AgentCaller
+) -> dict[str, Any]:
+    challenge = await service.create_challenge(session, caller, body)
+    return render_challenge(challenge)
+
+
+@router.post("/verify/proof")
+async def verify_proof(
+    body: SubmitProof, session: Session, runtime: RuntimeDep, caller: AgentCaller
+) -> dict[str, Any]:
+    return await service.submit_proof(session, runtime, caller, body)
+
+
+@router.post("/verify/http-signature")
+async def verify_http_signature(
+    body: VerifyHttpSignature, session: Session, runtime: RuntimeDep, caller: AgentCaller
+) -> dict[str, Any]:
+    return await service.verify_http_signature(session, runtime, caller, body)
+
+
+@router.get("/verify/status/{session_id}")
+async def verification_status(
+    session_id: str, session: Session, caller: AgentCaller
+) -> dict[str, Any]:
+    return await service.status(session, caller, session_id)
+
+
+# -- vouch: /v1/agents ---------------------------------------------------------------------------
+@router.post("/agents", status_code=201)
+async def register_agent(
+    body: RegisterAgent, session: Session, caller: AgentCaller
+) -> dict[str, Any]:
+    agent, keys = await service.register_agent(session, caller, body)
+    return render_agent(agent, keys)
+
+
+@router.get("/agents")
+async def list_agents(
+    session: Session,
+    caller: AgentCaller,
+    limit: Annotated[int, Query(gt=0, le=100)] = 20,
+    cursor: Annotated[str | None, Query(pattern=TOKEN_PATTERN)] = None,
+) -> dict[str, Any]:
+    rows, has_more = await service.list_agents(session, caller, limit=limit, after=cursor)
+    return {
+        "data": [render_agent(agent, keys) for agent, keys in rows],
+        "has_more": has_more,
+        "next_cursor": rows[-1][0].agent_id if has_more and rows else None,
+    }
+
+
+@router.get("/agents/{agent_id}")
+async def get_agent(agent_id: str, session: Session, caller: AgentCaller) -> dict[str, Any]:
+    agent, keys = await service.get_agent(session, caller, agent_id)
+    return render_agent(agent, keys)
+
+
+@router.delete("/agents/{agent_id}")
+async def delete_agent(agent_id: str, session: Session, caller: AgentCaller) -> dict[str, Any]:
+    agent, keys = await service.delete_agent(session, caller, agent_id)
+    return render_agent(agent, keys)
+
+
+@router.post("/agents/{agent_id}/keys", status_code=201)
+async def add_key(
+    agent_id: str, body: AddKey, session: Session, caller: AgentCaller
+) -> dict[str, Any]:
+    agent, keys = await service.add_key(session, caller, agent_id, body)
+    return render_agent(agent, keys)
+
+
+@router.delete("/agents/{agent_id}/keys/{kid}")
+async def revoke_key(
+    agent_id: str, kid: str, session: Session, caller: AgentCaller
+) -> dict[str, Any]:
+    agent, keys = await service.revoke_key(session, caller, agent_id, kid)
+    return render_agent(agent, keys)

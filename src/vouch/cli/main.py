@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vouch.agents.cli import app as agents_app
 from vouch.config import Settings
 
 app = typer.Typer(help="vouch — a self-hostable trust server.", no_args_is_help=True)
@@ -23,6 +24,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(agents_app, name="agents")
 
 console = Console()
 err_console = Console(stderr=True)
