@@ -92,7 +92,7 @@ def serve_process(
 async def read_events(lines: AsyncIterator[str], count: int) -> list[tuple[str, dict[str, Any]]]:
     """Up to ``count`` events from one line iterator kept for the whole stream (closing the
     iterator would close the stream)."""
-    return await asyncio.wait_for(_read_events(lines, count), 20)
+    return await asyncio.wait_for(_read_events(lines, count), 45)
 
 
 async def _read_events(lines: AsyncIterator[str], count: int) -> list[tuple[str, dict[str, Any]]]:
