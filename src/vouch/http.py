@@ -7,8 +7,8 @@ import json
 import logging
 import re
 import secrets
-from contextvars import ContextVar
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI, Request
