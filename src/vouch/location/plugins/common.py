@@ -19,7 +19,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from vouch.location import canonical, geo
-from vouch.location.plugins.base import Json, StampEvaluation
+from vouch.location.plugins.base import Json, StampEvaluation, StampVerification
 
 
 def unsigned_message(stamp: Json) -> str:
@@ -176,3 +176,50 @@ def evaluate(stamp: Json, claim: Json, accuracy_m: float) -> StampEvaluation:
     details["stampAccuracy"] = accuracy_m
     details["effectiveRadius"] = effective_radius
     return StampEvaluation(distance, overlap, within, details)
+
+
+def require_accuracy(signals: Json, details: Json) -> bool:
+    """``accuracyMeters`` must be a positive number."""
+    if positive_number(signals.get("accuracyMeters")):
+        return True
+    details["invalidAccuracy"] = True
+    return False
+
+
+class SignedReadingPlugin:
+    """What the secp256k1-signed sensor plugins share (gpsd, geoclue, wifi-mls, ip-geolocation):
+    structure, signatures, the plugin's own signal checks and coordinates in range; evaluated
+    with the reported accuracy, or the plugin's default when absent."""
+
+    name: str
+    version = "0.1.0"
+    environments: tuple[str, ...] = ("node", "server")
+    description: str
+    default_accuracy_m: float
+
+    def check_signals(self, signals: Json, details: Json) -> tuple[bool, Json]:
+        """Plugin-specific checks: (consistent, facts for ``signalChecks``)."""
+        raise NotImplementedError
+
+    def verify(self, stamp: Json) -> StampVerification:
+        details: Json = {}
+        structure = check_base_structure(stamp, self.name, details)
+        signatures = check_signatures(stamp, details)
+        signals = stamp.get("signals") or {}
+        consistent, checks = self.check_signals(signals, details)
+        consistent = coordinates_in_range(stamp, details) and consistent
+        if consistent:
+            details["signalChecks"] = {
+                **checks,
+                "accuracyMeters": signals.get("accuracyMeters"),
+                "coordinatesValid": True,
+            }
+        return StampVerification(signatures, structure, consistent, details)
+
+    def evaluate(self, stamp: Json, claim: Json) -> StampEvaluation:
+        accuracy = (stamp.get("signals") or {}).get("accuracyMeters")
+        return evaluate(
+            stamp,
+            claim,
+            float(accuracy) if positive_number(accuracy) else self.default_accuracy_m,
+        )

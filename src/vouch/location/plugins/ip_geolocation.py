@@ -12,24 +12,20 @@ from __future__ import annotations
 import ipaddress
 
 from vouch.location.plugins import common
-from vouch.location.plugins.base import Json, StampEvaluation, StampVerification
+from vouch.location.plugins.base import Json
 from vouch.location.plugins.registry import register
 
 DEFAULT_ACCURACY_M = 25_000.0
 MIN_PLAUSIBLE_ACCURACY_M = 1_000
 
 
-class IpGeolocationPlugin:
+class IpGeolocationPlugin(common.SignedReadingPlugin):
     name = "ip-geolocation"
-    version = "0.1.0"
     environments: tuple[str, ...] = ("node", "server", "browser")
     description = "IP address geolocation (coarse; secp256k1-signed stamps)"
+    default_accuracy_m = DEFAULT_ACCURACY_M
 
-    def verify(self, stamp: Json) -> StampVerification:
-        details: Json = {}
-        structure = common.check_base_structure(stamp, self.name, details)
-        signatures = common.check_signatures(stamp, details)
-        signals = stamp.get("signals") or {}
+    def check_signals(self, signals: Json, details: Json) -> tuple[bool, Json]:
         consistent = True
         ip = signals.get("ip")
         try:
@@ -37,28 +33,14 @@ class IpGeolocationPlugin:
         except ValueError:
             details["invalidIpFormat"] = ip
             consistent = False
+        # Optional here, but a finer accuracy than 1 km from an IP address alone is implausible.
         accuracy = signals.get("accuracyMeters")
         if accuracy is not None and (
             not common.positive_number(accuracy) or accuracy < MIN_PLAUSIBLE_ACCURACY_M
         ):
             details["suspiciousAccuracy"] = accuracy
             consistent = False
-        consistent = common.coordinates_in_range(stamp, details) and consistent
-        if consistent:
-            details["signalChecks"] = {
-                "ip": ip,
-                "accuracyMeters": accuracy,
-                "coordinatesValid": True,
-            }
-        return StampVerification(signatures, structure, consistent, details)
-
-    def evaluate(self, stamp: Json, claim: Json) -> StampEvaluation:
-        accuracy = (stamp.get("signals") or {}).get("accuracyMeters")
-        return common.evaluate(
-            stamp,
-            claim,
-            float(accuracy) if common.positive_number(accuracy) else DEFAULT_ACCURACY_M,
-        )
+        return consistent, {"ip": ip}
 
 
 plugin = register(IpGeolocationPlugin())
