@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     sse_max_streams_per_project: int = 100
 
     # -- delegation and approvals (delegation issue) ----------------------------------------
+    # How long a consent request waits for the person's Allow/Deny before it expires.
+    authorization_request_ttl_seconds: int = 7 * 86400
+    # Consent prompts per recipient (so vouch cannot be used to pester someone), and hits on the
+    # hosted approval page per client address.
+    authorization_prompt_rate_limit: str = "5/hour"
+    approval_page_rate_limit: str = "30/minute"
 
     # -- email channel (channels issue, email part) -----------------------------------------
     # Outbound SMTP (VOUCH_SMTP_URL): seconds before a send gives up.
@@ -262,6 +268,8 @@ class Settings(BaseSettings):
             "inbound_email_secret",
         }
         data = self.model_dump(mode="json")
+        hidden |= {k for k in data if k.startswith("oauth_") and k.endswith("_client_secret")}
+        hidden |= {"smtp_url"}  # may carry a password
         for key in hidden:
             if data.get(key):
                 data[key] = "***"

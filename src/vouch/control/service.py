@@ -270,7 +270,9 @@ async def recheck_pending(session: AsyncSession, runtime: Runtime, *, limit: int
         method = get_method(verification.type, verification.channel)
         try:
             outcome = await method.check_now(
-                SubmitContext(verification, {}, runtime.settings, runtime.code_key)
+                SubmitContext(
+                    verification, {"background": True}, runtime.settings, runtime.code_key
+                )
             )
         except Exception:
             log.warning("background check of %s failed", verification.id, exc_info=True)
