@@ -13,6 +13,7 @@ URL map
   *    /api/v1/hitl…, /api/v1/confirmations…     Proof of Action (approval/)
   GET  /approve/{token}                          hosted approval page (web/)
   POST /inbound/telegram, /inbound/whatsapp, /inbound/twilio/sms   provider webhooks (channels/)
+  POST /inbound/email; GET/POST /verify/{id}/email   inbound mail (DKIM), email magic links
   *    /v1/verify/…, /v1/agents…                 agent proofs (agents/endpoints.py)
   *    /v2/{resource}…                           signed records (records/endpoints.py)
   *    /verify/v0/…                              location proofs (location/endpoints.py)

@@ -53,6 +53,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind")] = 8080,
     data_dir: DataDir = None,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only)")] = 1,
+    smtp_port: Annotated[
+        int | None,
+        typer.Option(help="Also accept inbound verification mail over SMTP on this port"),
+    ] = None,
 ) -> None:
     """Run the server (migrates the database first; a fresh data dir gets a default project)."""
     import uvicorn
@@ -82,21 +86,51 @@ def serve(
             soft_wrap=True,
         )
     from vouch.app import create_app
+    from vouch.channels.smtp_listener import start_smtp_listener
 
     if workers > 1:
         if settings.is_sqlite:
             raise typer.BadParameter("several workers need PostgreSQL (VOUCH_DATABASE_URL)")
         os.environ["VOUCH_PUBLIC_URL"] = settings.public_url
-        uvicorn.run(
-            "vouch.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
+        from vouch.runtime import Runtime
+
+        # One listener for the whole server, on its own runtime and loop.
+        listener = (
+            start_smtp_listener(Runtime.build(settings), host, smtp_port)
+            if smtp_port is not None
+            else None
         )
+        try:
+            uvicorn.run(
+                "vouch.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+            )
+        finally:
+            if listener is not None:
+                listener.stop()
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app_ = create_app(settings)
+
+    async def main() -> None:
+        server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="info"))
+        listener = (
+            start_smtp_listener(app_.state.vouch, host, smtp_port)
+            if smtp_port is not None
+            else None
+        )
+        if listener is not None:
+            console.print(f"  SMTP: inbound mail on {host}:{smtp_port}")
+        try:
+            await server.serve()
+        finally:
+            if listener is not None:
+                listener.stop()
+
+    asyncio.run(main())
 
 
 def _safe_url(settings: Settings) -> str:
