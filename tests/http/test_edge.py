@@ -203,7 +203,7 @@ class TestHealth:
             await app.state.vouch.db.dispose()
             app.state.vouch.db.engine = __import__(
                 "sqlalchemy.ext.asyncio", fromlist=["create_async_engine"]
-            ).create_async_engine("sqlite+aiosqlite:////nonexistent/dir/x.db")
+            ).create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
             app.state.vouch.db.sessionmaker.configure(bind=app.state.vouch.db.engine)
             async with _client(app) as c:
                 response = await c.get("/health")
