@@ -120,6 +120,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # The location surface takes stamp bundles up to 1 MB (Astral's limit).
         limits={
             "/verify/v0/": 1024 * 1024,
+            # Signed records carry their data and every proof appended to it.
+            "/v2/": 256 * 1024,
             # Provider webhooks carry more than API calls: raw mail with DKIM headers, batched
             # WhatsApp notifications.
             "/inbound/email": 1024 * 1024,
