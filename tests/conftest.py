@@ -43,6 +43,9 @@ KNOWN_TEST_DIRS = {
     "location",
     "webhooks",
     "channels",
+    "consent",
+    "approval",
+    "web",
 }
 
 

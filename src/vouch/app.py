@@ -122,6 +122,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             "/verify/v0/": 1024 * 1024,
             # Signed records carry their data and every proof appended to it.
             "/v2/": 256 * 1024,
+            # A form-encoded comment of 1,000 emoji outgrows 10 KB.
+            "/approve/": 32 * 1024,
             # Provider webhooks carry more than API calls: raw mail with DKIM headers, batched
             # WhatsApp notifications.
             "/inbound/email": 1024 * 1024,

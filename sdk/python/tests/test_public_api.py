@@ -26,6 +26,8 @@ from vouch_sdk import (
 )
 
 EXPECTED_ALL = [
+    "Approval",
+    "ApprovalDenied",
     "AsyncClient",
     "AsyncVerifier",
     "AuthenticationError",
@@ -62,6 +64,7 @@ EXPECTED_ALL = [
     "VouchError",
     "WebhookVerificationError",
     "__version__",
+    "require_approval",
     "verify_webhook",
 ]
 

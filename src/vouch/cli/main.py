@@ -161,6 +161,7 @@ def worker(data_dir: DataDir = None) -> None:
     """Run background work without serving HTTP: expiry sweeps and webhook deliveries."""
     from vouch import db
     from vouch.app import _sweeper
+    from vouch.approval.endpoints import run_sweeper as run_approval_sweeper
     from vouch.runtime import Runtime
     from vouch.webhooks.delivery import DeliveryWorker
 
@@ -173,7 +174,11 @@ def worker(data_dir: DataDir = None) -> None:
     async def main() -> None:
         runtime = Runtime.build(settings)
         try:
-            await asyncio.gather(_sweeper(runtime), DeliveryWorker(runtime).run_forever())
+            await asyncio.gather(
+                _sweeper(runtime),
+                DeliveryWorker(runtime).run_forever(),
+                run_approval_sweeper(runtime, settings.expiry_sweep_seconds or 30.0),
+            )
         finally:
             await runtime.close()
 

@@ -2,6 +2,7 @@
 
 from vouch_sdk._webhooks import WebhookVerificationError, verify_webhook
 
+from ._approvals import Approval, ApprovalDenied, require_approval
 from ._client import AsyncClient, Client
 from ._errors import (
     AuthenticationError,
@@ -41,6 +42,8 @@ from ._verifier import AsyncVerifier, Verifier
 from ._version import __version__
 
 __all__ = [
+    "Approval",
+    "ApprovalDenied",
     "AsyncClient",
     "AsyncVerifier",
     "AuthenticationError",
@@ -77,6 +80,7 @@ __all__ = [
     "VouchError",
     "WebhookVerificationError",
     "__version__",
+    "require_approval",
     "verify_webhook",
 ]
 
