@@ -628,7 +628,7 @@ class TestErrorRendering:
     async def test_body_over_the_limit_is_api_body_too_large(
         self, client: httpx.AsyncClient, keys: Keys
     ) -> None:
-        data = {"handle": "big", "blob": "x" * 20_000}
+        data = {"handle": "big", "blob": "x" * 300_000}  # the /v2/ limit is 256 KB
         response = await client.post("/v2/records", json={"data": data}, headers=keys.test_headers)
         minka_error(response, 413, "api.body-too-large")
 
