@@ -210,8 +210,11 @@ async def submit(
             wait, "Too many attempts; wait before trying again", code="too_many_attempts"
         )
     method = get_method(verification.type, verification.channel)
+    settings = await credentials.effective_settings(
+        session, runtime.settings, verification.project_id
+    )
     outcome = await method.check_submission(
-        SubmitContext(verification, payload, runtime.settings, runtime.code_key)
+        SubmitContext(verification, payload, settings, runtime.code_key)
     )
     if isinstance(outcome, Accepted):
         if await complete(session, runtime, verification):
@@ -248,9 +251,10 @@ async def verify_now(
     verification = await get(session, runtime, principal, id_)
     _require_pending(verification)
     method = get_method(verification.type, verification.channel)
-    outcome = await method.check_now(
-        SubmitContext(verification, {}, runtime.settings, runtime.code_key)
+    settings = await credentials.effective_settings(
+        session, runtime.settings, verification.project_id
     )
+    outcome = await method.check_now(SubmitContext(verification, {}, settings, runtime.code_key))
     if isinstance(outcome, NotYet):
         return verification, {"verified": False, "reason": outcome.code, "message": outcome.message}
     if await complete(session, runtime, verification):

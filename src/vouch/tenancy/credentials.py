@@ -62,11 +62,31 @@ class EmailCredentials(_Creds):
     email_from: str = Field(min_length=3, max_length=320)
 
 
+class OAuthCredentials(_Creds):
+    client_id: str = Field(min_length=1, max_length=500)
+    client_secret: str = Field(min_length=1, max_length=1000)
+
+
+# Social and exchange-account sign-in (the methods issue): the project's own OAuth client.
+OAUTH_PROVIDERS = (
+    "github",
+    "google",
+    "facebook",
+    "x",
+    "linkedin",
+    "instagram",
+    "youtube",
+    "tiktok",
+    "coinbase",
+    "kraken",
+)
+
 SCHEMAS: dict[str, type[_Creds]] = {
     "telegram": TelegramCredentials,
     "whatsapp": WhatsAppCredentials,
     "sms": SmsCredentials,
     "email": EmailCredentials,
+    **{f"oauth-{p}": OAuthCredentials for p in OAUTH_PROVIDERS},
 }
 # Fields that are not secret and may be shown back.
 PUBLIC_FIELDS = {
@@ -74,6 +94,7 @@ PUBLIC_FIELDS = {
     "whatsapp": ("phone_number", "phone_number_id"),
     "sms": ("account_sid", "numbers"),
     "email": ("email_from",),
+    **{f"oauth-{p}": ("client_id",) for p in OAUTH_PROVIDERS},
 }
 # Credential field -> Settings field.
 SETTINGS_MAP = {
@@ -95,6 +116,13 @@ SETTINGS_MAP = {
         "numbers": "twilio_numbers",
     },
     "email": {"smtp_url": "smtp_url", "email_from": "email_from"},
+    **{
+        f"oauth-{p}": {
+            "client_id": f"oauth_{p}_client_id",
+            "client_secret": f"oauth_{p}_client_secret",
+        }
+        for p in OAUTH_PROVIDERS
+    },
 }
 
 

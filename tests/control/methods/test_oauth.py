@@ -378,3 +378,32 @@ class TestPkce:
         verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
         assert code_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         assert s256(verifier) == code_challenge(verifier)
+
+
+class TestProjectOwnClient:
+    async def test_a_projects_own_oauth_client_is_used_for_link_and_callback(
+        self, build: Build, provider: OAuthProviderStandIn
+    ) -> None:
+        # The server has the provider's endpoints but no client of its own.
+        server_wide = {
+            k: v
+            for k, v in provider.settings("github").items()
+            if not k.endswith(("client_id", "client_secret"))
+        }
+        env = await build(**server_wide)
+        refused = await env.create("social", "github", "octocat", live=True)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "channel_not_configured"
+        stored = await env.client.put(
+            "/api/v1/channels/oauth-github/credentials",
+            json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+            headers=env.headers(live=True),
+        )
+        assert stored.status_code == 200
+        assert CLIENT_SECRET not in stored.text
+        assert stored.json()["public"] == {"client_id": CLIENT_ID}
+        data = await env.created("social", "github", "octocat", live=True)
+        assert link_params(data["deep_link"])["client_id"] == CLIENT_ID
+        page = await sign_in(env, data["deep_link"], "octocat")
+        assert "Account verified" in page.text
+        assert (await env.get(data["id"], live=True))["status"] == "verified"
