@@ -356,3 +356,38 @@ class TestSmtpUrl:
     def test_bad_smtp_urls_are_refused(self, url: str) -> None:
         with pytest.raises(mail.InvalidSmtpUrl):
             mail.parse_smtp_url(url)
+
+
+class TestDomainMailboxCode:
+    async def test_live_domain_email_mails_the_code_at_create_and_it_completes(
+        self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink
+    ) -> None:
+        import re
+
+        response = await ec.post(
+            "/api/v1/verifications",
+            json={
+                "type": "domain",
+                "channel": "email",
+                "identifier": "example.com",
+                "email_prefix": "hostmaster",
+            },
+            headers=ekeys.live_headers,
+        )
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert "code" not in created["challenge"]  # a live code goes to the mailbox only
+        (_sender, recipients, message) = sink.messages[-1]
+        assert recipients == ["hostmaster@example.com"]
+        body = message.get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        code = re.search(r"\b([A-Z0-9]{6})\b", text)
+        assert code is not None
+        done = await ec.post(
+            f"/api/v1/verifications/{created['id']}/submit",
+            json={"code": code.group(1)},
+            headers=ekeys.live_headers,
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "verified"

@@ -165,6 +165,10 @@ async def create(
                 },
             )
     await method.after_create(session, ctx, test_mode=principal.is_test)
+    if getattr(method, "mails_code_on_create", False) and not principal.is_test:
+        from vouch.control import email_flow
+
+        await email_flow.resend(session, runtime, principal, verification.id)
     return verification, challenge
 
 

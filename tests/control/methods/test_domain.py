@@ -595,10 +595,22 @@ class TestDomainEmail:
         assert response.json()["status"] == "verified"
 
     async def test_live_mode_never_shows_the_code(self, build: Build) -> None:
-        env = await build(smtp_url="smtp://127.0.0.1:2525")
-        response = await env.create("domain", "email", DOMAIN, live=True)
+        from tests.channels.email_standins import run_smtp_sink
+
+        with run_smtp_sink() as sink:
+            env = await build(smtp_url=sink.url)
+            response = await env.create("domain", "email", DOMAIN, live=True)
         assert response.status_code == 201
         assert "code" not in response.json()["challenge"]
+        assert len(sink.messages) == 1  # the code went to the mailbox instead
+
+    async def test_live_mode_with_mail_down_is_retry_later_and_stores_nothing(
+        self, build: Build
+    ) -> None:
+        env = await build(smtp_url="smtp://127.0.0.1:9", smtp_timeout_seconds=2)
+        response = await env.create("domain", "email", DOMAIN, live=True)
+        assert response.status_code == 503
+        assert await env.verifications() == 0
 
     async def test_live_mode_without_outbound_mail_is_not_configured(self, build: Build) -> None:
         env = await build()

@@ -582,6 +582,10 @@ class DomainEmailMethod(EmailCodeMethod):
             data["code"] = ctx.code
         return data
 
+    # The verification service mails the code (and a magic link) to ``send_to`` once the
+    # verification exists, in live mode; the create response never shows a live code.
+    mails_code_on_create = True
+
     async def after_create(
         self, session: AsyncSession, ctx: ChallengeContext, *, test_mode: bool
     ) -> None:
