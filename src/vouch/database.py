@@ -50,6 +50,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def rowcount(result: Any) -> int:
+    """Rows a conditional ``UPDATE``/``DELETE`` touched (the CursorResult attribute is not on the
+    generic ``Result`` type the async session returns)."""
+    return int(result.rowcount)
+
+
 AfterCommit = Callable[[], Awaitable[None]]
 
 

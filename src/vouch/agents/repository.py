@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vouch.database import rowcount
 from vouch.models.agents import Agent, AgentChallenge, AgentKey
 from vouch.tenancy.service import Principal
 
@@ -45,7 +46,7 @@ async def mark_agent_deleted(session: AsyncSession, agent: Agent, now: datetime)
         .values(deleted_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def touch_agent(session: AsyncSession, agent: Agent, now: datetime) -> None:
@@ -98,7 +99,7 @@ async def revoke_keys(
     result = await session.execute(
         query.values(revoked_at=now).execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 # -- challenges -------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ async def claim(session: AsyncSession, challenge_id: str, now: datetime, **value
         .values(updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def expire(session: AsyncSession, challenge_id: str, now: datetime) -> bool:
@@ -157,7 +158,7 @@ async def expire(session: AsyncSession, challenge_id: str, now: datetime) -> boo
         .values(status="expired", failure_reason="challenge_expired", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def attach_proof(session: AsyncSession, challenge_id: str, proof_id: str) -> None:
@@ -176,8 +177,3 @@ async def mark_proof_revoked(session: AsyncSession, proof_id: str, at: datetime)
         .values(proof_revoked_at=at, updated_at=at)
         .execution_options(synchronize_session=False)
     )
-
-
-def _rowcount(result: Any) -> int:
-    # ``execute(update(...))`` returns a CursorResult; its rowcount is not on the Result type.
-    return int(result.rowcount)

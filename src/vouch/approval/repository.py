@@ -10,12 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from vouch.database import rowcount
 from vouch.models.delegation import Confirmation, ConfirmationMessage, HitlConfig
 from vouch.tenancy.service import Principal
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
 
 
 # -- HITL configs -------------------------------------------------------------------------------
@@ -140,7 +137,7 @@ async def claim_decision(
         )
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def attach_proof(session: AsyncSession, id_: str, token: str, expires_at: datetime) -> None:

@@ -10,12 +10,9 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from vouch.database import rowcount
 from vouch.models.delegation import Authorization
 from vouch.tenancy.service import Principal
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
 
 
 async def get_scoped(session: AsyncSession, principal: Principal, id_: str) -> Authorization | None:
@@ -116,7 +113,7 @@ async def claim_decision(
         )
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def attach_proof(session: AsyncSession, id_: str, token: str, expires_at: datetime) -> None:
@@ -180,7 +177,7 @@ async def mark_revoked(
         )
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def set_revoked_by(session: AsyncSession, id_: str, who: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch.control.catalog import BACKOFF_SECONDS
+from vouch.database import rowcount
 from vouch.models import Verification
 from vouch.models.base import UTCDateTime
 from vouch.tenancy.service import Principal
@@ -88,7 +89,7 @@ async def claim_completion(session: AsyncSession, id_: str, now: datetime) -> bo
         .values(status="verified", verified_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def attach_proof(session: AsyncSession, id_: str, token: str, expires_at: datetime) -> None:
@@ -130,7 +131,7 @@ async def record_failed_attempt(
         )
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def expire_due(
@@ -165,8 +166,3 @@ async def mark_revoked(session: AsyncSession, id_: str, at: datetime, reason: st
 
 def _plus_seconds(now: datetime, seconds: int) -> Any:
     return literal(now + timedelta(seconds=seconds), type_=UTCDateTime())
-
-
-def _rowcount(result: Any) -> int:
-    # ``execute(update(...))`` returns a CursorResult; its rowcount is not on the Result type.
-    return int(result.rowcount)

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vouch.database import rowcount
 from vouch.models.records import (
     Record,
     RecordLabel,
@@ -69,7 +70,7 @@ async def lock(session: AsyncSession, record_id: str) -> bool:
         .values(proof_count=Record.proof_count)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def advance_version(
@@ -97,7 +98,7 @@ async def advance_version(
         )
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def scope_records(
@@ -254,8 +255,3 @@ async def mark_transition_revoked(
         .values(revoked_at=at, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
-
-
-def _rowcount(result: Any) -> int:
-    # ``execute(update(...))`` returns a CursorResult; its rowcount is not on the Result type.
-    return int(result.rowcount)
