@@ -10,7 +10,7 @@ from vouch.models.base import Base
 from vouch.models.channels import ChannelCredential, ChannelLink, MessageTemplate, OutboundMessage
 from vouch.models.project import Project
 from vouch.models.proof import Proof
-from vouch.models.signing_key import SigningKey
+from vouch.models.signing_key import SigningKey, StatusListCounter
 from vouch.models.verification import Verification
 from vouch.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -24,6 +24,7 @@ __all__ = [
     "Project",
     "Proof",
     "SigningKey",
+    "StatusListCounter",
     "Verification",
     "WebhookDelivery",
     "WebhookEndpoint",

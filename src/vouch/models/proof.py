@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vouch.models.base import Base, UTCDateTime
@@ -16,6 +16,7 @@ class Proof(Base):
     __table_args__ = (
         Index("ix_proofs_revoked", "revoked_at", "id"),
         Index("ix_proofs_kid_expiry", "kid", "expires_at"),
+        Index("ix_proofs_status_idx", "environment", "status_idx", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -31,3 +32,6 @@ class Proof(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # The proof's slot in its environment's Token Status List (``status.status_list.idx`` is this
+    # modulo the list size); None for proofs minted before status lists existed.
+    status_idx: Mapped[int | None] = mapped_column(BigInteger)
