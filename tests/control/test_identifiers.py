@@ -9,10 +9,10 @@ from typing import Any
 import base58
 import pytest
 
+from tests.fixtures.reference import reference_dir
 from vouch.control.identifiers import InvalidIdentifier, identifier_hash, normalize_identifier
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "proof_holdings_test_vectors.json"
-UPSTREAM = Path("/work/shared/reference/proof-holdings/test-vectors.json")
 VECTORS: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
 
 CHANNELS: dict[str, tuple[str, ...]] = {
@@ -63,9 +63,9 @@ class TestGoldenVectorFixture:
         assert len(VECTORS["normalization_vectors"]) == 10
         assert len(VECTORS["identifier_hash_vectors"]) == 3
 
-    @pytest.mark.skipif(not UPSTREAM.exists(), reason="shared reference tree not checked out")
     def test_fixture_is_a_byte_identical_copy_of_the_shared_reference(self) -> None:
-        assert FIXTURE.read_bytes() == UPSTREAM.read_bytes()
+        upstream = reference_dir() / "proof-holdings" / "test-vectors.json"
+        assert FIXTURE.read_bytes() == upstream.read_bytes()
 
 
 class TestNormalizeIdentifier:

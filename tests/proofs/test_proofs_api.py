@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,12 +13,46 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import update
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import PHONE, verified_proof
 from vouch.models import Proof
 from vouch.runtime import Runtime
+
+PUBLIC_KEY_ENCODINGS = ["spki-pem", "pkcs1-pem", "jwk-json"]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+async def published_jwk(client: httpx.AsyncClient, kid: str) -> dict[str, Any]:
+    """The public key a token names, from whichever JWKS publishes it: test-mode proofs are
+    signed by the test key set (``jwks-test.json``), live ones by ``jwks.json``."""
+    published: list[dict[str, Any]] = []
+    for path in ("/.well-known/jwks.json", "/.well-known/jwks-test.json"):
+        response = await client.get(path)
+        if response.status_code == 404:  # a server without a separate test key set
+            continue
+        assert response.status_code == 200, (path, response.text)
+        published += response.json()["keys"]
+    [jwk] = [k for k in published if k["kid"] == kid]
+    return jwk
+
+
+def public_key_bytes(jwk: dict[str, Any], encoding: str) -> bytes:
+    """The server's public key as a confused verifier might hold it."""
+    if encoding == "jwk-json":  # compact, as the JWKS document serves it
+        return json.dumps(jwk, separators=(",", ":")).encode()
+    public = jwt.PyJWK(jwk).key
+    assert isinstance(public, rsa.RSAPublicKey), "the default proof key is RS256"
+    form = {
+        "spki-pem": PublicFormat.SubjectPublicKeyInfo,
+        "pkcs1-pem": PublicFormat.PKCS1,
+    }[encoding]
+    return public.public_bytes(Encoding.PEM, form)
 
 
 async def validate(client: httpx.AsyncClient, keys: Keys, **body: Any) -> dict[str, Any]:
@@ -61,18 +99,23 @@ class TestValidate:
         result = await validate(client, keys, proof_token=forged)
         assert result["reason"] == "invalid_signature"
 
+    @pytest.mark.parametrize("encoding", PUBLIC_KEY_ENCODINGS)
     async def test_hs256_with_the_public_key_as_secret_is_refused(
-        self, client: httpx.AsyncClient, keys: Keys
+        self, client: httpx.AsyncClient, keys: Keys, encoding: str
     ) -> None:
+        # The algorithm-confusion attack: a verifier that takes the alg from the header and keys
+        # HMAC with "the key" it holds would accept an HS256 MAC made with the public key in the
+        # form it stores it. The MAC is computed by hand (PyJWT refuses a PEM as HMAC secret).
         proof = await verified_proof(client, keys.test_headers)
-        jwks = (await client.get("/.well-known/jwks.json")).json()
+        assert (await validate(client, keys, proof_token=proof["proof_token"]))["valid"] is True
+        kid = jwt.get_unverified_header(proof["proof_token"])["kid"]
+        jwk = await published_jwk(client, kid)
+        secret = public_key_bytes(jwk, encoding)
         claims = jwt.decode(proof["proof_token"], options={"verify_signature": False})
-        forged = jwt.encode(
-            claims,
-            str(jwks).encode() * 2,
-            algorithm="HS256",
-            headers={"kid": jwks["keys"][0]["kid"]},
-        )
+        signing_input = f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': kid}).encode())}"
+        signing_input += f".{_b64(json.dumps(claims).encode())}"
+        mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+        forged = f"{signing_input}.{_b64(mac)}"
         result = await validate(client, keys, proof_token=forged)
         assert result["valid"] is False and result["reason"] == "invalid_signature"
 
