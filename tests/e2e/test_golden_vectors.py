@@ -40,14 +40,51 @@ def assert_shape(actual: Any, expected: Any, path: str = "$") -> None:
             assert_shape(actual[key], value, f"{path}.{key}")
     elif isinstance(expected, list):
         assert isinstance(actual, list), f"{path}: expected array"
-        for item in actual:
-            assert_shape(item, expected[0], f"{path}[]")
+        if not expected:
+            assert actual == [], f"{path}: expected an empty array, got {actual!r}"
+            return
+        # An empty array says nothing about its items' shape, so the caller must arrange at least
+        # one item wherever the vector shows one.
+        assert actual, f"{path}: empty array, so nothing is checked against the vector's item"
+        for index, item in enumerate(actual):
+            assert_shape(item, expected[0], f"{path}[{index}]")
     elif expected is None:
         assert actual is None, f"{path}: expected null"
     else:
         assert type(actual) is type(expected), f"{path}: {actual!r} is not like {expected!r}"
         if isinstance(expected, str) and expected.endswith("Z") and expected[4:5] == "-":
             assert len(actual) == len(expected) and actual.endswith("Z"), f"{path}: {actual}"
+
+
+class TestAssertShape:
+    """The shape check itself: each way it must refuse (it guards every response vector)."""
+
+    VECTOR = {"revoked": [{"proof_id": "a", "revoked_at": "2026-02-04T10:00:00.000Z"}]}
+
+    def test_matching_items_pass(self) -> None:
+        item = {"proof_id": "b", "revoked_at": "2026-03-01T00:00:00.000Z", "extra": 1}
+        assert_shape({"revoked": [item, item]}, self.VECTOR)
+
+    @pytest.mark.parametrize(
+        "actual",
+        [
+            {"revoked": []},
+            {},
+            {"revoked": {}},
+            {"revoked": [{"proof_id": "b"}]},
+            {"revoked": [{"proof_id": 7, "revoked_at": "2026-03-01T00:00:00.000Z"}]},
+            {"revoked": [{"proof_id": "b", "revoked_at": "2026-03-01T00:00:00Z"}]},
+        ],
+        ids=["empty-array", "missing", "not-array", "item-missing-key", "wrong-type", "instant"],
+    )
+    def test_differences_fail(self, actual: dict[str, Any]) -> None:
+        with pytest.raises(AssertionError):
+            assert_shape(actual, self.VECTOR)
+
+    def test_an_empty_vector_array_wants_an_empty_array(self) -> None:
+        assert_shape({"keys": []}, {"keys": []})
+        with pytest.raises(AssertionError):
+            assert_shape({"keys": [1]}, {"keys": []})
 
 
 def response_vector(text: str) -> dict[str, Any]:
