@@ -9,6 +9,10 @@ that expires, and the attempt is made again (same event id, so receivers can de-
 Outcomes: 2xx delivered; 410 Gone fails the delivery and disables the endpoint; anything else
 (other statuses, timeouts after 15 s, connection errors) is retried on the configured schedule
 with ±20 % jitter until ``max_attempts``; a destination the SSRF guard refuses fails at once.
+
+Every attempt resolves the endpoint's host afresh through the guard and connects to the addresses
+it approved (``vouch.kit.urls.PinnedTransport``): a name that answers a public address to the
+check and a private one a moment later still only reaches the public one.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import httpx
 from sqlalchemy import or_, select, update
 
 from vouch.kit.clock import truncate_ms, utcnow
-from vouch.kit.urls import UnsafeUrl, resolve_public
+from vouch.kit.urls import PinnedTransport, Resolver, UnsafeUrl, approve
 from vouch.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from vouch.runtime import Runtime
 from vouch.webhooks.signing import signature_headers
@@ -60,14 +64,26 @@ class Outcome:
 
 
 class DeliveryWorker:
-    def __init__(self, runtime: Runtime, *, batch: int = 20, name: str = "worker") -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        batch: int = 20,
+        name: str = "worker",
+        resolver: Resolver | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """``resolver`` answers the guard's look-ups (the system's by default); ``transport`` is
+        the network below the pinned connection (a fresh ``httpx.AsyncHTTPTransport`` per attempt
+        by default, so a TLS connection checked for one name never carries another's request)."""
         from vouch.webhooks.service import retry_schedule
 
         self.runtime = runtime
         self.batch = batch
         self.name = name
         self.schedule = retry_schedule(runtime)
-        self._client: httpx.AsyncClient | None = None
+        self.resolver = resolver
+        self.transport = transport
 
     async def __aenter__(self) -> DeliveryWorker:
         return self
@@ -76,18 +92,7 @@ class DeliveryWorker:
         await self.close()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.runtime.settings.webhook_timeout_seconds,
-                follow_redirects=False,
-                trust_env=False,
-            )
-        return self._client
+        """Nothing is held between attempts (each has its own pinned connection)."""
 
     async def run_forever(self) -> None:
         woken = asyncio.Event()
@@ -176,12 +181,21 @@ class DeliveryWorker:
         )
 
     async def _send(self, url: str, headers: dict[str, str], body: bytes) -> Outcome:
+        settings = self.runtime.settings
         try:
-            await resolve_public(url, allow_private=self.runtime.settings.allow_private_targets)
+            approved = await approve(
+                url, allow_private=settings.allow_private_targets, resolver=self.resolver
+            )
         except UnsafeUrl as exc:
             return Outcome(error=f"refused by the SSRF guard: {exc}", permanent=True)
         try:
-            response = await self._http().post(url, content=body, headers=headers)
+            async with httpx.AsyncClient(
+                transport=PinnedTransport(approved, self.transport),
+                timeout=settings.webhook_timeout_seconds,
+                follow_redirects=False,
+                trust_env=False,  # an environment proxy would reach what the guard refused
+            ) as client:
+                response = await client.post(url, content=body, headers=headers)
         except httpx.TimeoutException:
             timeout = self.runtime.settings.webhook_timeout_seconds
             return Outcome(error=f"timed out after {timeout:g} s")

@@ -44,7 +44,7 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, cast
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import dns.asyncresolver
 import dns.exception
@@ -69,7 +69,13 @@ from vouch.control.methods.code import EmailCodeMethod
 from vouch.control.methods.registry import register
 from vouch.errors import BadRequest
 from vouch.kit.clock import isoformat_ms, parse_instant, utcnow
-from vouch.kit.urls import UnsafeUrl, check_callback_url
+from vouch.kit.urls import (
+    Approved,
+    PinnedTransport,
+    UnsafeUrl,
+    approve_host,
+    check_callback_url,
+)
 from vouch.models import Verification
 
 TOKEN_BYTES: Final = 20  # 160 bits: the issue asks for at least 128
@@ -248,22 +254,21 @@ class GuardedFetcher:
         self.transport = transport
         self.allow_private = settings.allow_private_targets
 
-    async def addresses(self, host: str, port: int) -> list[str]:
+    async def addresses(self, host: str, port: int) -> Approved:
         """Resolve ``host`` once and require every address to be public (unless allowed)."""
+
+        async def resolve(name: str, port: int) -> list[str]:
+            found = await self._resolve(name, port)
+            if not found:
+                raise _Refused("fetch_failed", f"{name} has no address")
+            return found
+
         try:
-            ipaddress.ip_address(host)
-            found = [host]
-        except ValueError:
-            found = await self._resolve(host, port)
-        if not found:
-            raise _Refused("fetch_failed", f"{host} has no address")
-        for address in found:
-            literal = f"[{address}]" if ":" in address else address
-            try:
-                check_callback_url(f"http://{literal}/", allow_private=self.allow_private)
-            except UnsafeUrl as exc:
-                raise _Refused("unsafe_target", f"{host} resolves to {address}: {exc}") from None
-        return found
+            return await approve_host(
+                host, port, allow_private=self.allow_private, resolver=resolve
+            )
+        except UnsafeUrl as exc:
+            raise _Refused("unsafe_target", f"{host}: {exc}") from None
 
     async def _resolve(self, host: str, port: int) -> list[str]:
         if self.resolver is not None:
@@ -292,60 +297,48 @@ class GuardedFetcher:
     async def get(self, url: str) -> tuple[str, bytes]:
         """Follow at most ``domain_http_max_redirects`` redirects; return the final URL and body
         of a 200 response."""
-        async with httpx.AsyncClient(
-            transport=self.transport,
-            timeout=self.settings.domain_http_timeout_seconds,
-            follow_redirects=False,
-            trust_env=False,  # an environment proxy would reach what the guard refused
-        ) as client:
-            current = url
-            for _ in range(self.settings.domain_http_max_redirects + 1):
-                hop = await self._hop(client, current)
-                if hop.location is None:
-                    if hop.status != 200:
-                        raise _Refused("file_not_found", f"{current} answered HTTP {hop.status}")
-                    return current, hop.body
-                current = urljoin(current, hop.location)
-            raise _Refused(
-                "too_many_redirects",
-                f"{url} redirected more than {self.settings.domain_http_max_redirects} times",
-            )
+        current = url
+        for _ in range(self.settings.domain_http_max_redirects + 1):
+            hop = await self._hop(current)
+            if hop.location is None:
+                if hop.status != 200:
+                    raise _Refused("file_not_found", f"{current} answered HTTP {hop.status}")
+                return current, hop.body
+            current = urljoin(current, hop.location)
+        raise _Refused(
+            "too_many_redirects",
+            f"{url} redirected more than {self.settings.domain_http_max_redirects} times",
+        )
 
-    async def _hop(self, client: httpx.AsyncClient, url: str) -> _Hop:
+    async def _hop(self, url: str) -> _Hop:
         try:
             host = check_callback_url(url, allow_private=self.allow_private)
             parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except (UnsafeUrl, ValueError) as exc:
             raise _Refused("unsafe_target", f"{url}: {exc}") from None
-        addresses = await self.addresses(host, port)
-        bracketed = f"[{host}]" if ":" in host else host
-        default_port = 443 if parts.scheme == "https" else 80
-        host_header = bracketed if port == default_port else f"{bracketed}:{port}"
-        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-        last_error = "no address answered"
-        for address in addresses:
-            literal = f"[{address}]" if ":" in address else address
-            target = urlunsplit(
-                (parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, "")
-            )
+        approved = await self.addresses(host, port)
+        # One pinned client per hop: each hop's host was checked on its own.
+        async with httpx.AsyncClient(
+            transport=PinnedTransport(approved, self.transport),
+            timeout=self.settings.domain_http_timeout_seconds,
+            follow_redirects=False,
+            trust_env=False,  # an environment proxy would reach what the guard refused
+        ) as client:
             request = client.build_request(
                 "GET",
-                target,
+                url,
                 headers={
-                    "Host": host_header,
                     "User-Agent": _USER_AGENT,
                     "Accept": "text/plain",
                     # Raw bytes are counted against the size limit; no decompression bombs.
                     "Accept-Encoding": "identity",
                 },
-                extensions=extensions,
             )
             try:
                 response = await client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                last_error = f"{type(exc).__name__}"
-                continue
+                raise _Refused("fetch_failed", f"{url}: {type(exc).__name__}") from None
             try:
                 if response.is_redirect:
                     return _Hop(response.status_code, b"", response.headers.get("location"))
@@ -353,7 +346,6 @@ class GuardedFetcher:
                 return _Hop(response.status_code, body, None)
             finally:
                 await response.aclose()
-        raise _Refused("fetch_failed", f"{url}: {last_error}")
 
     async def _read_bounded(self, response: httpx.Response, url: str) -> bytes:
         limit = self.settings.domain_http_max_bytes
