@@ -248,21 +248,30 @@ class TestReplay:
             "previous_status": "verified",
         }
 
-    async def test_nonce_that_is_no_challenge_is_404(
+    async def test_nonce_that_is_no_challenge_is_the_agents_own_and_used_once(
         self, client: httpx.AsyncClient, headers: dict[str, str], key: AgentKey
     ) -> None:
-        response = await verify(client, headers, body_of(signed(key, "made-up-nonce")))
-        assert response.status_code == 404
-        assert response.json()["error"] == "Challenge not found"
+        # Not a challenge's nonce: the Web Bot Auth profile, where the agent picks its nonce.
+        body = body_of(signed(key, "made-up-nonce"))
+        response = await verify(client, headers, body)
+        assert response.status_code == 200, response.text
+        assert response.json()["method"] == "web-bot-auth"
+        again = await verify(client, headers, body)
+        assert again.status_code == 400
+        assert again.json()["error"] == "Challenge already used"
 
-    async def test_challenge_of_another_project_is_404(
+    async def test_challenge_of_another_project_is_not_answered(
         self, client: httpx.AsyncClient, headers: dict[str, str], keys: Keys, key: AgentKey
     ) -> None:
         ch = await _challenge(client, headers)
         response = await verify(client, api(keys.other_test), body_of(signed(key, ch["nonce"])))
-        assert response.status_code == 404
+        # The other project knows neither the challenge nor the key.
+        assert response.status_code == 400
+        assert "keyid" in response.json()["reason"]
+        status = await client.get(f"/v1/verify/status/{ch['challenge_id']}", headers=headers)
+        assert status.json()["status"] == "pending"
 
-    async def test_signature_without_nonce_is_refused(
+    async def test_signature_without_nonce_is_the_web_bot_auth_profile(
         self, client: httpx.AsyncClient, headers: dict[str, str], key: AgentKey
     ) -> None:
         request = signed(key, "n")
@@ -271,8 +280,10 @@ class TestReplay:
             ';nonce="n"', ""
         )
         response = await verify(client, headers, body)
+        # The nonce is part of the signature base: removing it breaks the signature.
         assert response.status_code == 400
-        assert response.json()["reason"].startswith("The signature has no nonce")
+        assert response.json()["verified"] is False
+        assert response.json()["reason"] != "The signature has no nonce"
 
     async def test_signature_without_the_web_bot_auth_tag_is_refused(
         self, client: httpx.AsyncClient, headers: dict[str, str], key: AgentKey

@@ -348,7 +348,10 @@ class TestAuth:
     async def test_wrong_api_key_is_401(self, client: httpx.AsyncClient) -> None:
         response = await submit(client, api("pk_test_" + "x" * 32), "ch_x", "00")
         assert response.status_code == 401
-        assert response.json()["error"] == "Invalid API key"
+        assert response.json() == {
+            "error": "Invalid API key",
+            "message": "Provide API key in X-Api-Key header",
+        }
 
 
 class TestRevocation:

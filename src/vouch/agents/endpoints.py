@@ -1,5 +1,6 @@
-"""``/v1/verify/*`` — ZeroProof's agent verification endpoints — and ``/v1/agents`` (vouch's key
-registration, which ZeroProof left undocumented).
+"""``/v1/verify/*`` — ZeroProof's agent verification endpoints — ``/v1/agents`` (vouch's key
+registration, which ZeroProof left undocumented) and the public Web Bot Auth key directory,
+``/.well-known/http-message-signatures-directory`` (draft-meunier-http-message-signatures-directory).
 
 Auth is the integrator's API key in ``X-Api-Key`` (``Authorization: Bearer`` works too). Every
 error under ``/v1/`` is rendered in ZeroProof's shapes (``vouch.agents.errors``), and every request
@@ -8,23 +9,25 @@ counts against ZeroProof's limits: 100 a minute per key, bursts of 20 a second.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from vouch.agents import service
+from vouch.agents import httpsig, service
 from vouch.agents.errors import render_agent_error
 from vouch.agents.proof import TOKEN_PATTERN
 from vouch.agents.schemas import (
     AddKey,
     CreateChallenge,
+    DepositDirectorySignature,
     RegisterAgent,
     SubmitProof,
     VerifyHttpSignature,
     render_agent,
     render_challenge,
 )
-from vouch.deps import ApiCaller, RuntimeDep, Session, runtime_of
+from vouch.deps import ApiCaller, PublicCaller, RuntimeDep, Session, runtime_of
 from vouch.errors import RateLimited
 from vouch.http import SURFACE_RENDERERS
 from vouch.tenancy.service import Principal
@@ -52,11 +55,13 @@ async def _agent_caller(request: Request, principal: ApiCaller) -> Principal:
 
 AgentCaller = Annotated[Principal, Depends(_agent_caller)]
 
-router = APIRouter(prefix="/v1", tags=["agents"])
+# ``router`` (what app.py mounts) holds the /v1 routes and the directory at the origin's root.
+router = APIRouter(tags=["agents"])
+v1 = APIRouter(prefix="/v1", tags=["agents"])
 
 
 # -- ZeroProof: /v1/verify ---------------------------------------------------------------------
-@router.post("/verify/challenge")
+@v1.post("/verify/challenge")
 async def create_challenge(
     body: CreateChallenge, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -64,21 +69,21 @@ async def create_challenge(
     return render_challenge(challenge)
 
 
-@router.post("/verify/proof")
+@v1.post("/verify/proof")
 async def verify_proof(
     body: SubmitProof, session: Session, runtime: RuntimeDep, caller: AgentCaller
 ) -> dict[str, Any]:
     return await service.submit_proof(session, runtime, caller, body)
 
 
-@router.post("/verify/http-signature")
+@v1.post("/verify/http-signature")
 async def verify_http_signature(
     body: VerifyHttpSignature, session: Session, runtime: RuntimeDep, caller: AgentCaller
 ) -> dict[str, Any]:
     return await service.verify_http_signature(session, runtime, caller, body)
 
 
-@router.get("/verify/status/{session_id}")
+@v1.get("/verify/status/{session_id}")
 async def verification_status(
     session_id: str, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -86,7 +91,7 @@ async def verification_status(
 
 
 # -- vouch: /v1/agents ---------------------------------------------------------------------------
-@router.post("/agents", status_code=201)
+@v1.post("/agents", status_code=201)
 async def register_agent(
     body: RegisterAgent, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -94,7 +99,7 @@ async def register_agent(
     return render_agent(agent, keys)
 
 
-@router.get("/agents")
+@v1.get("/agents")
 async def list_agents(
     session: Session,
     caller: AgentCaller,
@@ -109,19 +114,19 @@ async def list_agents(
     }
 
 
-@router.get("/agents/{agent_id}")
+@v1.get("/agents/{agent_id}")
 async def get_agent(agent_id: str, session: Session, caller: AgentCaller) -> dict[str, Any]:
     agent, keys = await service.get_agent(session, caller, agent_id)
     return render_agent(agent, keys)
 
 
-@router.delete("/agents/{agent_id}")
+@v1.delete("/agents/{agent_id}")
 async def delete_agent(agent_id: str, session: Session, caller: AgentCaller) -> dict[str, Any]:
     agent, keys = await service.delete_agent(session, caller, agent_id)
     return render_agent(agent, keys)
 
 
-@router.post("/agents/{agent_id}/keys", status_code=201)
+@v1.post("/agents/{agent_id}/keys", status_code=201)
 async def add_key(
     agent_id: str, body: AddKey, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -129,9 +134,44 @@ async def add_key(
     return render_agent(agent, keys)
 
 
-@router.delete("/agents/{agent_id}/keys/{kid}")
+@v1.delete("/agents/{agent_id}/keys/{kid}")
 async def revoke_key(
     agent_id: str, kid: str, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
     agent, keys = await service.revoke_key(session, caller, agent_id, kid)
     return render_agent(agent, keys)
+
+
+@v1.put("/agents/{agent_id}/keys/{kid}/directory-signature")
+async def deposit_directory_signature(
+    agent_id: str,
+    kid: str,
+    body: DepositDirectorySignature,
+    session: Session,
+    runtime: RuntimeDep,
+    caller: AgentCaller,
+) -> dict[str, Any]:
+    agent, keys = await service.deposit_directory_signature(
+        session, runtime, caller, agent_id, kid, body
+    )
+    return render_agent(agent, keys)
+
+
+router.include_router(v1)
+
+
+# -- Web Bot Auth: the key directory -------------------------------------------------------------
+@router.api_route(httpsig.DIRECTORY_PATH, methods=["GET", "HEAD"], tags=["public"])
+async def key_directory(session: Session, _public: PublicCaller) -> Response:
+    """The JWKS of live agents' keys, each signing the response (the directory draft's binding)."""
+    jwks, signature_fields = await service.directory(session)
+    return Response(
+        json.dumps(jwks, separators=(",", ":")),
+        media_type=httpsig.DIRECTORY_MEDIA_TYPE,
+        headers={
+            **signature_fields,
+            # Revocation must show soon; the signatures themselves expire on their own.
+            "Cache-Control": "public, max-age=300",
+            "Access-Control-Allow-Origin": "*",
+        },
+    )

@@ -111,6 +111,14 @@ class InvalidContext(AgentSurfaceError):
     code, status, title = "invalid_context", 400, "Invalid context"
 
 
+class InvalidDirectorySignature(AgentSurfaceError):
+    code, status, title = "invalid_directory_signature", 400, "Invalid directory signature"
+
+
+# ZeroProof's 401 message (seed ``002_…``), for a missing and for a wrong key alike.
+API_KEY_HINT = "Provide API key in X-Api-Key header"
+
+
 # Titles for errors raised by shared code, keyed by their stable code.
 _TITLES = {
     "validation_error": "Invalid request",
@@ -135,13 +143,12 @@ def render_agent_error(error: VouchError, request_id: str | None) -> tuple[dict[
     if isinstance(error, AgentSurfaceError):
         return error.body(), "application/json"
     if isinstance(error, Unauthorized):
-        if error.message == Unauthorized.message:
-            body: dict[str, Any] = {
-                "error": "Missing API key",
-                "message": "Provide API key in X-Api-Key header",
-            }
-        else:
-            body = {"error": "Invalid API key", "message": error.message}
+        # ZeroProof has one message for every key problem; only the title tells them apart.
+        missing = error.message == Unauthorized.message
+        body: dict[str, Any] = {
+            "error": "Missing API key" if missing else "Invalid API key",
+            "message": API_KEY_HINT,
+        }
         return body, "application/json"
     title = _TITLES.get(error.code)
     if title is None:

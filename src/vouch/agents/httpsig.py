@@ -1,18 +1,29 @@
-"""HTTP Message Signatures (RFC 9421) in the Web Bot Auth profile, verified for integrators.
+"""HTTP Message Signatures (RFC 9421) for agents: two profiles, and the key directory.
 
-An agent may answer a challenge by signing an HTTP request instead of the proof string: one
-signature with ``tag="web-bot-auth"``, ``keyid`` = the RFC 7638 JWK thumbprint of its Ed25519 key,
-``created`` and ``expires``, ``nonce`` = the challenge's nonce, covering at least ``@method``,
-``@authority`` and ``@path`` (RFC 9421 §2.2.1, §2.2.3, §2.2.6). The nonce is what ties the request
-to one challenge: a signed request is accepted once, for the challenge whose nonce it carries, and
-a replay (or a signature over a nonce vouch never issued) is refused.
+**Web Bot Auth** (draft-meunier-web-bot-auth-architecture, "Generating HTTP Message Signature"):
+one signature with ``tag="web-bot-auth"``, ``keyid`` = the RFC 7638 JWK thumbprint of the agent's
+Ed25519 key (RFC 8037 Appendix A.3), ``created`` and ``expires`` (RFC 9421 §2.3), covering
+``@authority`` (RFC 9421 §2.2.3) or ``@target-uri`` (§2.2.2), and — when the request carries a
+``Signature-Agent`` field — that field or one of its members (§2.1, §2.1.2). The draft recommends
+an expiry of no more than 24 hours; vouch holds signatures to that. ``nonce`` is optional; when
+present vouch refuses a second use of it (the draft's anti-replay, RFC 9421 §7.2.2).
+
+**Challenge-bound** (vouch's stricter profile): the same, plus ``nonce`` = the nonce of a vouch
+challenge, ``@method``, ``@authority`` and ``@path`` all covered, and at most 5 minutes between
+``created`` and ``expires`` (a challenge lives 5 minutes). It answers its challenge once.
+
+**Directory** (draft-meunier-http-message-signatures-directory, "Binding keys to the directory
+authority"): each key of the directory signs the directory response, covering ``"@authority";req``
+(RFC 9421 §2.4) with ``tag="http-message-signatures-directory"``. vouch never holds an agent's
+private key, so the agent makes that signature itself and deposits it; vouch checks it here.
 
 The cryptographic check and the signature base are the ``http-message-signatures`` library's; this
-module only reads the parameters it needs first (which nonce, which key) and applies the profile.
+module reads the parameters it needs first (which nonce, which key) and applies the profiles.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,10 +41,26 @@ from http_message_signatures import (
 from vouch.agents.keys import AgentPublicKey
 
 WEB_BOT_AUTH_TAG = "web-bot-auth"
-REQUIRED_COMPONENTS = ("@method", "@authority", "@path")
-# A signed request is good for at most as long as a challenge lives.
-MAX_VALIDITY = timedelta(minutes=5)
+DIRECTORY_TAG = "http-message-signatures-directory"
+DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
+DIRECTORY_MEDIA_TYPE = "application/http-message-signatures-directory+json"
+# Challenge-bound profile: the request itself, and no longer than the challenge lives.
+CHALLENGE_COMPONENTS = ("@method", "@authority", "@path")
+CHALLENGE_MAX_VALIDITY = timedelta(minutes=5)
+# Web Bot Auth: "It is RECOMMENDED the expiry to be no more than 24 hours."
+WEB_BOT_AUTH_MAX_VALIDITY = timedelta(hours=24)
+WEB_BOT_AUTH_TARGETS = ("@authority", "@target-uri")
+SIGNATURE_AGENT = "signature-agent"
+DIRECTORY_COMPONENT = '"@authority";req'
 CLOCK_SKEW = timedelta(seconds=5)
+# What a verified request reports of the components it covered, under these names.
+_REPORTED = {
+    '"@method"': "method",
+    '"@authority"': "authority",
+    '"@path"': "path",
+    '"@target-uri"': "target_uri",
+    '"@query"': "query",
+}
 
 
 class SignatureRejected(ValueError):
@@ -52,11 +79,21 @@ class SignatureParams:
 @dataclass(frozen=True)
 class VerifiedRequest:
     kid: str
-    method: str
-    authority: str
-    path: str
+    covered: dict[str, str]  # serialized component id → signed value (RFC 9421 §2.5)
     created: datetime
     expires: datetime
+    nonce: str | None
+
+    def value(self, component: str) -> str | None:
+        return self.covered.get(f'"{component}"')
+
+    def reported(self) -> dict[str, str]:
+        """The covered request components, by name (only what the signature covers)."""
+        out = {name: self.covered[cid] for cid, name in _REPORTED.items() if cid in self.covered}
+        agent = [v for cid, v in self.covered.items() if _component_name(cid) == SIGNATURE_AGENT]
+        if agent:
+            out["signature_agent"] = agent[0]
+        return out
 
 
 class _Headers:
@@ -90,22 +127,25 @@ class SignedRequest:
         return ", ".join(values) if values else None
 
 
+@dataclass(frozen=True)
+class _DirectoryResponse:
+    """The directory response as the library reads it: a status, fields and its request."""
+
+    headers: _Headers
+    request: SignedRequest
+    status_code: int = 200
+
+
 def read_params(request: SignedRequest) -> SignatureParams:
     """RFC 9421 §4.1: the ``Signature-Input`` member tagged ``web-bot-auth`` (exactly one)."""
     field = request.field("signature-input")
     if field is None or request.field("signature") is None:
         raise SignatureRejected("The request has no Signature-Input and Signature header fields")
-    try:
-        members = http_sf.parse(field.encode("latin-1"), tltype="dictionary")
-    except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError) as exc:
-        raise SignatureRejected("Signature-Input is not a valid structured field") from exc
-    assert isinstance(members, dict)
-    tagged = []
-    for label, member in members.items():
-        # Each member is (value, parameters): an inner list of components for a signature.
-        params = member[1] if isinstance(member, tuple) and len(member) == 2 else None
-        if isinstance(params, dict) and params.get("tag") == WEB_BOT_AUTH_TAG:
-            tagged.append((label, params))
+    tagged = [
+        (label, params)
+        for label, params in _members(field)
+        if params.get("tag") == WEB_BOT_AUTH_TAG
+    ]
     if not tagged:
         raise SignatureRejected('No signature in Signature-Input has tag="web-bot-auth"')
     if len(tagged) > 1:
@@ -114,60 +154,201 @@ def read_params(request: SignedRequest) -> SignatureParams:
     nonce = params.get("nonce")
     keyid = params.get("keyid")
     return SignatureParams(
-        label=str(label),
+        label=label,
         nonce=nonce if isinstance(nonce, str) else None,
         keyid=keyid if isinstance(keyid, str) else None,
     )
 
 
-def verify(
+def verify_challenge_bound(
     request: SignedRequest,
     keys: dict[str, AgentPublicKey],
     *,
     not_before: datetime,
 ) -> VerifiedRequest:
-    """Verify the ``web-bot-auth`` signature against the agent's active keys (by thumbprint).
+    """vouch's profile for a request answering a challenge (its nonce names the challenge).
 
     ``not_before`` is when the challenge was issued: a signature cannot honestly predate the nonce
     it carries.
     """
+    verified = _verify(
+        request, keys, max_validity=CHALLENGE_MAX_VALIDITY, require=CHALLENGE_COMPONENTS
+    )
+    if verified.expires - verified.created > CHALLENGE_MAX_VALIDITY:
+        raise SignatureRejected("The signature is valid for longer than 5 minutes")
+    if verified.created < not_before - CLOCK_SKEW:
+        raise SignatureRejected("The signature was created before its challenge was issued")
+    return verified
+
+
+def verify_web_bot_auth(request: SignedRequest, keys: dict[str, AgentPublicKey]) -> VerifiedRequest:
+    """The Web Bot Auth profile, as draft-meunier-web-bot-auth-architecture defines it."""
+    verified = _verify(request, keys, max_validity=WEB_BOT_AUTH_MAX_VALIDITY, require=())
+    if not any(verified.value(c) is not None for c in WEB_BOT_AUTH_TARGETS):
+        raise SignatureRejected(
+            'Web Bot Auth signatures must cover "@authority" (or "@target-uri")'
+        )
+    if request.field(SIGNATURE_AGENT) is not None and not any(
+        _component_name(cid) == SIGNATURE_AGENT for cid in verified.covered
+    ):
+        raise SignatureRejected(
+            "The request has a Signature-Agent field the signature does not cover"
+        )
+    if verified.expires - verified.created > WEB_BOT_AUTH_MAX_VALIDITY:
+        raise SignatureRejected("The signature is valid for longer than 24 hours")
+    return verified
+
+
+def _verify(
+    request: SignedRequest,
+    keys: dict[str, AgentPublicKey],
+    *,
+    max_validity: timedelta,
+    require: tuple[str, ...],
+) -> VerifiedRequest:
     params = read_params(request)
     if params.keyid is None:
         raise SignatureRejected("The signature has no keyid")
     if params.keyid not in keys:
         raise SignatureRejected("keyid is not the thumbprint of an active key of this agent")
-    public_keys: dict[str, VerificationKey] = {kid: key.verifier() for kid, key in keys.items()}
-    verifier = HTTPMessageVerifier(
-        signature_algorithm=algorithms.ED25519,
-        key_resolver=MappingKeyResolver(public_keys=public_keys, private_keys={}),
-    )
     try:
-        results = verifier.verify(
+        results = _verifier(keys).verify(
             request,
-            max_age=MAX_VALIDITY,
+            max_age=max_validity,
             expect_tag=WEB_BOT_AUTH_TAG,
-            require_components=REQUIRED_COMPONENTS,
+            require_components=require,
         )
     except HTTPMessageSignaturesException as exc:
         raise SignatureRejected(_describe(exc)) from exc
     result = results[0]
-    created = _instant(result.parameters.get("created"))
     if "expires" not in result.parameters:
         raise SignatureRejected("Web Bot Auth signatures must carry expires")
-    expires = _instant(result.parameters.get("expires"))
-    if expires - created > MAX_VALIDITY:
-        raise SignatureRejected("The signature is valid for longer than 5 minutes")
-    if created < not_before - CLOCK_SKEW:
-        raise SignatureRejected("The signature was created before its challenge was issued")
-    covered = result.covered_components
+    covered = {k: v for k, v in result.covered_components.items() if k != '"@signature-params"'}
     return VerifiedRequest(
         kid=params.keyid,
-        method=covered['"@method"'],
-        authority=covered['"@authority"'],
-        path=covered['"@path"'],
-        created=created,
-        expires=expires,
+        covered=covered,
+        created=_instant(result.parameters.get("created")),
+        expires=_instant(result.parameters.get("expires")),
+        nonce=result.nonce,
     )
+
+
+@dataclass(frozen=True)
+class DirectorySignature:
+    """One key's signature of the directory response, as it is served again."""
+
+    params: str  # the Signature-Input member value: ("@authority";req);created=…;…
+    signature: str  # base64 of the 64 signature bytes
+    expires: datetime
+
+
+def verify_directory_signature(
+    *,
+    signature_input: str,
+    signature: str,
+    key: AgentPublicKey,
+    directory_url: str,
+) -> DirectorySignature:
+    """Check a key's signature of the directory response served at ``directory_url``.
+
+    draft-meunier-http-message-signatures-directory, "Binding keys to the directory authority":
+    ``"@authority";req`` covered, ``created``, ``expires``, ``keyid`` = the key's thumbprint,
+    ``tag="http-message-signatures-directory"``. Only those components may be covered: the
+    signature is served again with every directory response, whose other fields change.
+    """
+    lines = (("Signature-Input", signature_input), ("Signature", signature))
+    members = [
+        (label, params)
+        for label, params in _members(signature_input)
+        if params.get("tag") == DIRECTORY_TAG
+    ]
+    if len(members) != 1:
+        raise SignatureRejected(f'Send exactly one signature with tag="{DIRECTORY_TAG}"')
+    if members[0][1].get("keyid") != key.thumbprint:
+        raise SignatureRejected("keyid must be the thumbprint of this key")
+    response = _DirectoryResponse(
+        headers=_Headers(lines), request=SignedRequest("GET", directory_url, ())
+    )
+    try:
+        results = _verifier({key.thumbprint: key}).verify(
+            response,
+            max_age=None,
+            expect_tag=DIRECTORY_TAG,
+            require_components=(DIRECTORY_COMPONENT,),
+        )
+    except HTTPMessageSignaturesException as exc:
+        raise SignatureRejected(_describe(exc)) from exc
+    result = results[0]
+    extra = set(result.covered_components) - {DIRECTORY_COMPONENT, '"@signature-params"'}
+    if extra:
+        raise SignatureRejected(f"Cover only {DIRECTORY_COMPONENT}; also covered: {sorted(extra)}")
+    if "created" not in result.parameters or "expires" not in result.parameters:
+        raise SignatureRejected("The directory signature must carry created and expires")
+    raw = _member_bytes(signature, result.label)
+    return DirectorySignature(
+        params=result.covered_components['"@signature-params"'],
+        signature=base64.b64encode(raw).decode("ascii"),
+        expires=_instant(result.parameters.get("expires")),
+    )
+
+
+def directory_signature_fields(signatures: Iterable[DirectorySignature]) -> dict[str, str]:
+    """``Signature-Input`` and ``Signature`` of the directory response: one member per key.
+
+    Labels are not covered by a signature (RFC 9421 §4.1), so each is served under its own.
+    """
+    items = list(signatures)
+    if not items:
+        return {}
+    labels = [f"sig{i}" for i in range(1, len(items) + 1)]
+    return {
+        "Signature-Input": ", ".join(
+            f"{label}={s.params}" for label, s in zip(labels, items, strict=True)
+        ),
+        "Signature": ", ".join(
+            f"{label}=:{s.signature}:" for label, s in zip(labels, items, strict=True)
+        ),
+    }
+
+
+def _verifier(keys: dict[str, AgentPublicKey]) -> HTTPMessageVerifier:
+    public_keys: dict[str, VerificationKey] = {kid: key.verifier() for kid, key in keys.items()}
+    return HTTPMessageVerifier(
+        signature_algorithm=algorithms.ED25519,
+        key_resolver=MappingKeyResolver(public_keys=public_keys, private_keys={}),
+    )
+
+
+def _members(field: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        members = http_sf.parse(field.encode("latin-1"), tltype="dictionary")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError) as exc:
+        raise SignatureRejected("Signature-Input is not a valid structured field") from exc
+    assert isinstance(members, dict)
+    out = []
+    for label, member in members.items():
+        # Each member is (value, parameters): an inner list of components for a signature.
+        params = member[1] if isinstance(member, tuple) and len(member) == 2 else None
+        if isinstance(params, dict):
+            out.append((str(label), params))
+    return out
+
+
+def _member_bytes(field: str, label: str) -> bytes:
+    try:
+        members = http_sf.parse(field.encode("latin-1"), tltype="dictionary")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError) as exc:
+        raise SignatureRejected("Signature is not a valid structured field") from exc
+    assert isinstance(members, dict)
+    member = members.get(label)
+    value = member[0] if isinstance(member, tuple) else None
+    if not isinstance(value, bytes):
+        raise SignatureRejected(f'Signature member "{label}" must be a byte sequence')
+    return value
+
+
+def _component_name(component_id: str) -> str:
+    return component_id.split(";", 1)[0].strip('"')
 
 
 def _instant(value: int | str | None) -> datetime:

@@ -89,6 +89,45 @@ async def key_by_kid(session: AsyncSession, principal: Principal, kid: str) -> A
     )
 
 
+async def set_directory_signature(
+    session: AsyncSession,
+    key: AgentKey,
+    *,
+    params: str,
+    signature: str,
+    expires_at: datetime,
+) -> bool:
+    """Store the key's signature of the directory, if the key is still active."""
+    result = await session.execute(
+        update(AgentKey)
+        .where(AgentKey.id == key.id, AgentKey.revoked_at.is_(None))
+        .values(
+            directory_signature_params=params,
+            directory_signature=signature,
+            directory_signature_expires_at=expires_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def directory_keys(session: AsyncSession, now: datetime) -> Sequence[AgentKey]:
+    """Live, active keys of live agents with an unexpired directory signature, oldest first."""
+    return (
+        await session.scalars(
+            select(AgentKey)
+            .join(Agent, Agent.id == AgentKey.agent_pk)
+            .where(
+                AgentKey.environment == "live",
+                AgentKey.revoked_at.is_(None),
+                AgentKey.directory_signature_expires_at > now,
+                Agent.deleted_at.is_(None),
+            )
+            .order_by(AgentKey.created_at, AgentKey.id)
+        )
+    ).all()
+
+
 async def revoke_keys(
     session: AsyncSession, agent: Agent, now: datetime, *, kid: str | None = None
 ) -> int:

@@ -63,9 +63,21 @@ class VerifyHttpSignature(BaseModel):
         | Annotated[list[tuple[str, str]], Field(max_length=100)]
     )
 
+    # A Web Bot Auth request (no challenge) names no action; say which one it is for.
+    action: str | None = Field(default=None, pattern=TOKEN_PATTERN)
+
     def header_lines(self) -> tuple[tuple[str, str], ...]:
         items = self.headers.items() if isinstance(self.headers, dict) else self.headers
         return tuple((str(name), str(value)) for name, value in items)
+
+
+class DepositDirectorySignature(BaseModel):
+    """The key's signature of the directory response, as the two field values it would send."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    signature_input: str = Field(min_length=1, max_length=1024)
+    signature: str = Field(min_length=1, max_length=512)
 
 
 def render_key(key: AgentKey) -> dict[str, Any]:
@@ -77,6 +89,8 @@ def render_key(key: AgentKey) -> dict[str, Any]:
         "status": "revoked" if key.revoked_at is not None else "active",
         "created_at": isoformat_ms(key.created_at),
         "revoked_at": iso_or_none(key.revoked_at),
+        # Until when the key's directory signature lists it in the Web Bot Auth directory.
+        "directory_signature_expires_at": iso_or_none(key.directory_signature_expires_at),
     }
 
 

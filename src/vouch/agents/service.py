@@ -18,6 +18,7 @@ and the others are told it was already used.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from vouch.agents.errors import (
     ChallengeExpired,
     ChallengeNotFound,
     InvalidContext,
+    InvalidDirectorySignature,
     InvalidPublicKeyError,
     KeyAlreadyRevoked,
     KeyInUse,
@@ -42,7 +44,13 @@ from vouch.agents.errors import (
     ProofFailed,
     SessionNotFound,
 )
-from vouch.agents.keys import AgentPublicKey, InvalidPublicKey, b64url_decode, parse_public_key
+from vouch.agents.keys import (
+    AgentPublicKey,
+    InvalidPublicKey,
+    b64url_decode,
+    b64url_encode,
+    parse_public_key,
+)
 from vouch.agents.proof import (
     CHALLENGE_ID_RE,
     ContextNotCanonical,
@@ -56,6 +64,7 @@ from vouch.agents.proof import (
 from vouch.agents.schemas import (
     AddKey,
     CreateChallenge,
+    DepositDirectorySignature,
     PublicKeyInput,
     RegisterAgent,
     SubmitProof,
@@ -76,6 +85,12 @@ TOKEN_TYPE = "agent"  # noqa: S105 -- the proof token's type claim
 CHALLENGE_TTL = timedelta(minutes=5)  # the seed's one-time, 5-minute challenge
 METHOD_PROOF = "signed-challenge"
 METHOD_HTTP_SIGNATURE = "http-message-signature"
+METHOD_WEB_BOT_AUTH = "web-bot-auth"
+# A Web Bot Auth request names no action; the integrator may pass one.
+WEB_BOT_AUTH_ACTION = "request"
+# Sessions of Web Bot Auth requests keep, in the nonce column, a value no challenge nonce can be.
+WEB_BOT_AUTH_NONCE_PREFIX = "wba:"
+DIRECTORY_PARAMS_MAX = 512  # agent_keys.directory_signature_params
 # What a successful verification reports as ``confidence``. It is not an estimate and never
 # varies: every "verified: true" means the same thing — a valid Ed25519 signature, by a registered
 # and unrevoked key of this agent, over this challenge's fresh nonce, action and context. The value
@@ -318,20 +333,23 @@ async def submit_proof(
 async def verify_http_signature(
     session: AsyncSession, runtime: Runtime, principal: Principal, body: VerifyHttpSignature
 ) -> dict[str, Any]:
+    """A signed request: challenge-bound when its nonce is a challenge's, else Web Bot Auth."""
     request = httpsig.SignedRequest(body.method, body.url, body.header_lines())
     try:
         params = httpsig.read_params(request)
     except httpsig.SignatureRejected as exc:
         raise ProofFailed(str(exc)) from exc
-    if params.nonce is None:
-        raise ProofFailed("The signature has no nonce: sign with the nonce of a vouch challenge")
-    challenge = await repository.get_challenge_by_nonce(session, principal, params.nonce)
+    challenge = None
+    if params.nonce is not None:
+        challenge = await repository.get_challenge_by_nonce(session, principal, params.nonce)
     if challenge is None:
-        raise ChallengeNotFound("No challenge of this project has the signature's nonce")
+        return await _verify_web_bot_auth(
+            session, runtime, principal, request, params, body.action or WEB_BOT_AUTH_ACTION
+        )
     await _ensure_open(session, challenge)
     keys = await _usable_keys(session, challenge)
     try:
-        verified = httpsig.verify(
+        verified = httpsig.verify_challenge_bound(
             request, {k.thumbprint: k for k in keys}, not_before=challenge.created_at
         )
     except httpsig.SignatureRejected as exc:
@@ -342,14 +360,152 @@ async def verify_http_signature(
         challenge,
         kid=verified.kid,
         method=METHOD_HTTP_SIGNATURE,
-        claims={
-            "request": {
-                "method": verified.method,
-                "authority": verified.authority,
-                "path": verified.path,
-            }
-        },
+        claims={"request": verified.reported()},
     )
+
+
+async def _verify_web_bot_auth(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    request: httpsig.SignedRequest,
+    params: httpsig.SignatureParams,
+    action: str,
+) -> dict[str, Any]:
+    """draft-meunier-web-bot-auth-architecture: the key is found by ``keyid`` alone.
+
+    No challenge exists, so a session is opened for the request and decided at once; a refused
+    request leaves nothing behind. A signed ``nonce`` is kept (per project, environment and key)
+    so the same nonce is accepted once — the draft's anti-replay; without one, the signature may
+    be presented again until it expires, as the draft allows.
+    """
+    if params.keyid is None:
+        raise ProofFailed("The signature has no keyid")
+    row = await repository.key_by_kid(session, principal, params.keyid)
+    agent = await session.get(Agent, row.agent_pk) if row is not None else None
+    if row is None or row.revoked_at is not None or agent is None or agent.deleted_at is not None:
+        raise ProofFailed(
+            "keyid is not the thumbprint of an active key of an agent of this project"
+        )
+    public = AgentPublicKey(b64url_decode(row.public_key))
+    try:
+        verified = httpsig.verify_web_bot_auth(request, {row.kid: public})
+    except httpsig.SignatureRejected as exc:
+        raise ProofFailed(str(exc)) from exc
+    if verified.nonce is None:
+        nonce = WEB_BOT_AUTH_NONCE_PREFIX + new_nonce()
+    else:
+        nonce = _replay_key(principal, row.kid, verified.nonce)
+        seen = await repository.get_challenge_by_nonce(session, principal, nonce)
+        if seen is not None:
+            raise ChallengeAlreadyUsed(seen.status)
+    now = truncate_ms(utcnow())
+    challenge = AgentChallenge(
+        id=new_challenge_id(),
+        project_id=principal.project_id,
+        environment=principal.environment,
+        agent_pk=agent.id,
+        agent_id=agent.agent_id,
+        action=action,
+        context=None,
+        context_sha256=context_sha256(None),
+        nonce=nonce,
+        status="pending",
+        created_at=now,
+        expires_at=verified.expires,
+        updated_at=now,
+    )
+    session.add(challenge)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same nonce, presented concurrently: one wins
+        raise ChallengeAlreadyUsed("verified") from exc
+    return await _complete(
+        session,
+        runtime,
+        challenge,
+        kid=row.kid,
+        method=METHOD_WEB_BOT_AUTH,
+        claims={"request": verified.reported()},
+    )
+
+
+def _replay_key(principal: Principal, kid: str, nonce: str) -> str:
+    """What a Web Bot Auth nonce is remembered as: one key's nonce in one project and mode."""
+    scoped = "\n".join((principal.project_id, principal.environment, kid, nonce))
+    digest = hashlib.sha256(scoped.encode("utf-8")).digest()
+    return WEB_BOT_AUTH_NONCE_PREFIX + b64url_encode(digest)
+
+
+# -- the key directory ---------------------------------------------------------------------------
+def directory_url(runtime: Runtime) -> str:
+    return runtime.settings.public_url.rstrip("/") + httpsig.DIRECTORY_PATH
+
+
+async def deposit_directory_signature(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    agent_id: str,
+    kid: str,
+    body: DepositDirectorySignature,
+) -> tuple[Agent, Sequence[AgentKey]]:
+    """Store the key's own signature of the directory, after checking it; the key is then listed
+    in ``/.well-known/http-message-signatures-directory`` (live keys) until it expires."""
+    agent = await _live_agent(session, principal, agent_id)
+    keys = await repository.keys_of(session, agent)
+    key = next((k for k in keys if k.kid == kid), None)
+    if key is None:
+        raise AgentKeyNotFound(kid)
+    if key.revoked_at is not None:
+        raise KeyAlreadyRevoked()
+    public = AgentPublicKey(b64url_decode(key.public_key))
+    try:
+        signed = httpsig.verify_directory_signature(
+            signature_input=body.signature_input,
+            signature=body.signature,
+            key=public,
+            directory_url=directory_url(runtime),
+        )
+    except httpsig.SignatureRejected as exc:
+        raise InvalidDirectorySignature(str(exc)) from exc
+    if signed.expires <= utcnow():
+        raise InvalidDirectorySignature("The directory signature has expired")
+    if len(signed.params) > DIRECTORY_PARAMS_MAX:
+        raise InvalidDirectorySignature("The signature parameters are too long")
+    if not await repository.set_directory_signature(
+        session, key, params=signed.params, signature=signed.signature, expires_at=signed.expires
+    ):
+        raise KeyAlreadyRevoked()
+    for row in keys:
+        await session.refresh(row)
+    return agent, keys
+
+
+async def directory(session: AsyncSession) -> tuple[dict[str, Any], dict[str, str]]:
+    """The JWKS of the directory and its ``Signature-Input``/``Signature`` fields.
+
+    Listed: active keys of live agents that have signed the directory and whose signature has
+    not expired — each key with the signature that binds it to this directory. A key registered
+    in two projects is listed once.
+    """
+    jwks: list[dict[str, str]] = []
+    signatures: list[httpsig.DirectorySignature] = []
+    for row in await repository.directory_keys(session, utcnow()):
+        if any(k["kid"] == row.kid for k in jwks):
+            continue
+        if row.directory_signature_params is None or row.directory_signature is None:
+            continue
+        assert row.directory_signature_expires_at is not None
+        jwks.append({**AgentPublicKey(b64url_decode(row.public_key)).jwk, "kid": row.kid})
+        signatures.append(
+            httpsig.DirectorySignature(
+                params=row.directory_signature_params,
+                signature=row.directory_signature,
+                expires=row.directory_signature_expires_at,
+            )
+        )
+    return {"keys": jwks}, httpsig.directory_signature_fields(signatures)
 
 
 async def _usable_keys(session: AsyncSession, challenge: AgentChallenge) -> list[AgentPublicKey]:
@@ -405,8 +561,9 @@ async def _complete(
     claims: dict[str, Any],
 ) -> dict[str, Any]:
     checked_at = utcnow()
-    # Whole seconds: ``verified_at`` then equals the token's ``iat``.
-    verified_at = checked_at.replace(microsecond=0)
+    # Milliseconds, like ``created_at``: whole seconds could put it before the challenge's
+    # creation. The token's ``iat`` is its whole second.
+    verified_at = truncate_ms(checked_at)
     won = await repository.claim(
         session,
         challenge.id,

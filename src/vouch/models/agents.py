@@ -49,6 +49,10 @@ class AgentKey(Base):
     public_key: Mapped[str] = mapped_column(String(64))  # raw 32-byte key, base64url
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The key's own signature of the Web Bot Auth key directory (agents/httpsig.py).
+    directory_signature_params: Mapped[str | None] = mapped_column(String(512))
+    directory_signature: Mapped[str | None] = mapped_column(String(128))
+    directory_signature_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AgentChallenge(Base):
