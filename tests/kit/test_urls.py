@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 
+import httpx
 import pytest
 
-from vouch.kit.urls import UnsafeUrl, check_callback_url, resolve_public
+from tests.fixtures.network import ScriptedDns
+from vouch.kit.urls import (
+    Approved,
+    PinnedTransport,
+    UnsafeUrl,
+    approve,
+    check_callback_url,
+    check_host,
+    resolve_public,
+)
 
 
 def _refused(url: str, match: str) -> None:
@@ -181,3 +191,120 @@ class TestResolvePublic:
     async def test_refuses_blocked_names_before_resolving(self) -> None:
         with pytest.raises(UnsafeUrl, match="local or internal name"):
             await resolve_public("http://localhost/")
+
+
+class TestCheckHost:
+    @pytest.mark.parametrize(
+        "host", ["10.0.0.1", "127.1", "::1", "localhost", "relay.internal", "relay", ""]
+    )
+    def test_refuses_what_check_callback_url_refuses(self, host: str) -> None:
+        with pytest.raises(UnsafeUrl):
+            check_host(host)
+
+    def test_returns_the_comparable_form(self) -> None:
+        assert check_host("Mail.Example.COM.") == "mail.example.com"
+
+
+class TestApprove:
+    async def test_asks_the_given_resolver_once_and_keeps_its_answer(self) -> None:
+        dns = ScriptedDns()
+        dns.script("hooks.example.com", ["93.184.216.34", "2606:2800:220:1::1", "93.184.216.34"])
+        approved = await approve("https://hooks.example.com:8443/x", resolver=dns)
+        assert approved == Approved(
+            "hooks.example.com", 8443, ("93.184.216.34", "2606:2800:220:1::1")
+        )
+        assert dns.lookups == ["hooks.example.com"]
+
+    async def test_one_private_answer_among_public_ones_is_refused(self) -> None:
+        dns = ScriptedDns()
+        dns.script("hooks.example.com", ["93.184.216.34", "10.0.0.7"])
+        with pytest.raises(UnsafeUrl, match=r"private, loopback or reserved address \(10.0.0.7\)"):
+            await approve("http://hooks.example.com/", resolver=dns)
+
+    async def test_an_ipv4_mapped_private_answer_is_refused(self) -> None:
+        dns = ScriptedDns()
+        dns.script("hooks.example.com", ["::ffff:169.254.169.254"])
+        with pytest.raises(UnsafeUrl, match="private, loopback or reserved"):
+            await approve("http://hooks.example.com/", resolver=dns)
+
+    async def test_allow_private_approves_a_private_answer(self) -> None:
+        dns = ScriptedDns()
+        dns.script("hooks.example.com", ["10.0.0.7"])
+        approved = await approve("http://hooks.example.com/", allow_private=True, resolver=dns)
+        assert approved.addresses == ("10.0.0.7",)
+
+    async def test_a_literal_is_not_looked_up(self) -> None:
+        dns = ScriptedDns()
+        assert (await approve("http://93.184.216.34/", resolver=dns)).addresses == (
+            "93.184.216.34",
+        )
+        assert dns.lookups == []
+
+
+class _Wire:
+    """The network under the pinned transport: records what it is asked to carry; ``down``
+    addresses refuse the connection."""
+
+    def __init__(self, *down: str) -> None:
+        self.down = set(down)
+        self.seen: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        if request.url.host in self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, text="ok")
+
+
+class TestPinnedTransport:
+    async def _get(self, approved: Approved, wire: _Wire, url: str) -> httpx.Response:
+        transport = PinnedTransport(approved, httpx.MockTransport(wire))
+        async with httpx.AsyncClient(transport=transport) as client:
+            return await client.get(url)
+
+    async def test_connects_to_the_address_and_keeps_the_name_for_host_and_sni(self) -> None:
+        wire = _Wire()
+        approved = Approved("hooks.example.com", 443, ("93.184.216.34",))
+        response = await self._get(approved, wire, "https://hooks.example.com/a?b=1")
+        assert response.status_code == 200
+        (sent,) = wire.seen
+        assert str(sent.url) == "https://93.184.216.34/a?b=1"
+        assert sent.headers["host"] == "hooks.example.com"
+        assert sent.extensions["sni_hostname"] == "hooks.example.com"
+
+    async def test_plain_http_keeps_the_port_in_host_and_sets_no_sni(self) -> None:
+        wire = _Wire()
+        approved = Approved("hooks.example.com", 8080, ("2606:2800:220:1::1",))
+        await self._get(approved, wire, "http://hooks.example.com:8080/")
+        (sent,) = wire.seen
+        assert str(sent.url) == "http://[2606:2800:220:1::1]:8080/"
+        assert sent.headers["host"] == "hooks.example.com:8080"
+        assert "sni_hostname" not in sent.extensions
+
+    async def test_the_next_approved_address_is_tried_when_one_refuses(self) -> None:
+        wire = _Wire("93.184.216.34")
+        approved = Approved("hooks.example.com", 80, ("93.184.216.34", "93.184.216.35"))
+        response = await self._get(approved, wire, "http://hooks.example.com/")
+        assert response.status_code == 200
+        assert [r.url.host for r in wire.seen] == ["93.184.216.34", "93.184.216.35"]
+
+    async def test_when_every_address_refuses_the_error_is_raised(self) -> None:
+        wire = _Wire("93.184.216.34")
+        approved = Approved("hooks.example.com", 80, ("93.184.216.34",))
+        with pytest.raises(httpx.ConnectError):
+            await self._get(approved, wire, "http://hooks.example.com/")
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://other.example.com/",
+            "http://hooks.example.com:8080/",
+            "https://hooks.example.com/",
+        ],
+    )
+    async def test_a_request_for_another_destination_is_refused_unsent(self, url: str) -> None:
+        wire = _Wire()
+        approved = Approved("hooks.example.com", 80, ("93.184.216.34",))
+        with pytest.raises(httpx.ConnectError, match="not the destination"):
+            await self._get(approved, wire, url)
+        assert wire.seen == []

@@ -24,7 +24,6 @@ from vouch.channels.base import provider_request
 from vouch.channels.whatsapp import GRAPH_VERSION
 from vouch.config import Settings
 from vouch.errors import RetryLater
-from vouch.kit.urls import UnsafeUrl, resolve_public
 
 WHATSAPP_BODY_MAX = 1024
 WHATSAPP_TITLE_MAX = 20
@@ -204,22 +203,8 @@ async def email_send(
     as the URL was typed into the API; the operator's ``VOUCH_SMTP_URL`` may be local)."""
     from vouch.channels import email as mail
 
-    if not effective.smtp_url:
-        raise RetryLater("VOUCH_SMTP_URL is not configured")
-    try:
-        target = mail.parse_smtp_url(effective.smtp_url)
-    except mail.InvalidSmtpUrl as exc:
-        raise RetryLater(str(exc)) from exc
-    if effective.smtp_url != server.smtp_url:
-        host = f"[{target.host}]" if ":" in target.host else target.host
-        try:
-            await resolve_public(
-                f"https://{host}:{target.port}/", allow_private=server.allow_private_targets
-            )
-        except UnsafeUrl as exc:
-            raise RetryLater(f"SMTP host refused: {exc}") from exc
     message = mail.build_message(
         sender=effective.email_from, recipient=to, subject=subject, text=text
     )
-    await mail.send(server, target, message)
+    await mail.send_mail(server, effective, message)
     return str(message["Message-ID"])

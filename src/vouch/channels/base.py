@@ -11,7 +11,6 @@ import httpx
 
 from vouch.config import Settings
 from vouch.errors import RetryLater
-from vouch.kit.urls import UnsafeUrl, resolve_public
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,12 @@ async def provider_request(
     seconds: float = 15.0,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Call a provider API through the SSRF guard (its base URL is a setting: tests and air-gapped
-    installs point it at a stand-in). Network trouble is ``RetryLater``."""
-    try:
-        await resolve_public(url, allow_private=settings.allow_private_targets)
-    except UnsafeUrl as exc:
-        raise RetryLater(f"provider URL refused: {exc}") from exc
+    """Call a provider API at its server-wide base (``VOUCH_TELEGRAM_API_BASE``,
+    ``VOUCH_WHATSAPP_API_BASE``, ``VOUCH_TWILIO_API_BASE``). Those are the operator's own settings
+    — a self-hosted Bot API server on loopback, a stand-in, an air-gapped gateway — so they do not
+    pass through the SSRF guard, which is for URLs API callers supply (a project's own credentials
+    never carry an API base: see ``vouch.tenancy.credentials``). Network trouble is
+    ``RetryLater``."""
     try:
         async with httpx.AsyncClient(timeout=seconds, trust_env=False) as client:
             return await client.request(method, url, **kwargs)

@@ -19,7 +19,10 @@ from the same bytes DKIM verified, so a second or malformed author cannot ride o
 
 Outbound: ``smtp://user:pass@host:port`` (STARTTLS when offered; ``?starttls=required`` insists,
 ``?starttls=off`` never) and ``smtps://…`` (implicit TLS, RFC 8314), sent with the standard
-library's ``smtplib`` in a worker thread.
+library's ``smtplib`` in a worker thread. The operator's ``VOUCH_SMTP_URL`` is trusted as set (a
+local relay is normal); a project's own SMTP URL was typed into the API, so ``send_mail`` puts its
+host through the SSRF guard at every send and connects to the address the guard approved, while
+STARTTLS / implicit TLS still verify the certificate against the host name.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from dns.rdtypes.ANY.TXT import TXT
 from vouch.config import Settings
 from vouch.errors import RetryLater
 from vouch.kit.clock import utcnow
+from vouch.kit.urls import Resolver, UnsafeUrl, approve_host
 
 log = logging.getLogger("vouch.channels.email")
 _dkim_log = logging.getLogger("vouch.channels.email.dkim")
@@ -406,17 +410,68 @@ def build_message(
     return message
 
 
+class _PinnedConnect:
+    """Dials ``pinned_address`` (when set) instead of resolving the host again. ``smtplib`` keeps
+    the name it was given in ``_host``, which is what STARTTLS and ``SMTP_SSL`` pass to TLS as
+    ``server_hostname``: SNI and the certificate check stay on the name."""
+
+    pinned_address: str | None = None
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        dial = self.pinned_address or host
+        sock: socket.socket = super()._get_socket(dial, port, timeout)  # type: ignore[misc]
+        return sock
+
+
+class _PinnedSMTP(_PinnedConnect, smtplib.SMTP):
+    pass
+
+
+class _PinnedSMTPSSL(_PinnedConnect, smtplib.SMTP_SSL):
+    pass
+
+
+def _connect(
+    target: SmtpTarget,
+    addresses: tuple[str, ...] | None,
+    *,
+    timeout: float,
+    local_hostname: str,
+    context: ssl.SSLContext,
+) -> smtplib.SMTP:
+    """An SMTP session to ``target``: through the resolver, or to the first of the approved
+    ``addresses`` that accepts the connection."""
+    error: OSError | None = None
+    for address in addresses or (None,):
+        client: _PinnedSMTP | _PinnedSMTPSSL
+        if target.implicit_tls:
+            client = _PinnedSMTPSSL(local_hostname=local_hostname, timeout=timeout, context=context)
+        else:
+            client = _PinnedSMTP(local_hostname=local_hostname, timeout=timeout)
+        client.pinned_address = address
+        try:
+            client.connect(target.host, target.port)
+        except OSError as exc:
+            client.close()
+            error = exc
+            continue
+        return client
+    assert error is not None
+    raise error
+
+
 def _send_blocking(
-    target: SmtpTarget, message: EmailMessage, *, timeout: float, local_hostname: str
+    target: SmtpTarget,
+    message: EmailMessage,
+    *,
+    timeout: float,
+    local_hostname: str,
+    addresses: tuple[str, ...] | None = None,
 ) -> None:
     context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if target.implicit_tls:
-        client = smtplib.SMTP_SSL(
-            target.host, target.port, local_hostname, timeout=timeout, context=context
-        )
-    else:
-        client = smtplib.SMTP(target.host, target.port, local_hostname, timeout=timeout)
+    client = _connect(
+        target, addresses, timeout=timeout, local_hostname=local_hostname, context=context
+    )
     with client:
         client.ehlo()
         if not target.implicit_tls and target.starttls != "off":
@@ -430,8 +485,15 @@ def _send_blocking(
         client.send_message(message)
 
 
-async def send(settings: Settings, target: SmtpTarget, message: EmailMessage) -> None:
-    """Hand ``message`` to the SMTP server; any failure is ``RetryLater`` (without credentials)."""
+async def send(
+    settings: Settings,
+    target: SmtpTarget,
+    message: EmailMessage,
+    *,
+    addresses: tuple[str, ...] | None = None,
+) -> None:
+    """Hand ``message`` to the SMTP server (at one of ``addresses`` when given, else wherever its
+    name resolves); any failure is ``RetryLater`` (without credentials)."""
     local_hostname = urlsplit(settings.public_url).hostname or "localhost"
     try:
         await asyncio.to_thread(
@@ -440,8 +502,44 @@ async def send(settings: Settings, target: SmtpTarget, message: EmailMessage) ->
             message,
             timeout=settings.smtp_timeout_seconds,
             local_hostname=local_hostname,
+            addresses=addresses,
         )
     except smtplib.SMTPResponseException as exc:
         raise RetryLater(f"SMTP server refused the message ({exc.smtp_code})") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise RetryLater(f"SMTP send failed: {type(exc).__name__}") from exc
+
+
+async def send_mail(
+    server: Settings,
+    effective: Settings,
+    message: EmailMessage,
+    *,
+    resolver: Resolver | None = None,
+) -> None:
+    """Send ``message`` through the SMTP URL in force for a project (``effective``: the server
+    settings with the project's own credentials laid over them).
+
+    The operator's ``VOUCH_SMTP_URL`` is used as set. A project's own SMTP URL is caller-supplied:
+    its host is resolved now (``resolver``, else the system's), every address must pass the SSRF
+    guard (``VOUCH_ALLOW_PRIVATE_TARGETS`` lifts that), and the connection goes to an approved
+    address — a name that has changed since registration cannot lead inside the network."""
+    if not effective.smtp_url:
+        raise RetryLater("VOUCH_SMTP_URL is not configured")
+    try:
+        target = parse_smtp_url(effective.smtp_url)
+    except InvalidSmtpUrl as exc:
+        raise RetryLater(str(exc)) from exc
+    addresses = None
+    if effective.smtp_url != server.smtp_url:
+        try:
+            approved = await approve_host(
+                target.host,
+                target.port,
+                allow_private=server.allow_private_targets,
+                resolver=resolver,
+            )
+        except UnsafeUrl as exc:
+            raise RetryLater(f"SMTP host refused: {exc}") from exc
+        addresses = approved.addresses
+    await send(server, target, message, addresses=addresses)

@@ -8,6 +8,13 @@ number) are shown.
 
 Where a project has its own credentials they take precedence over the server-wide settings:
 ``effective_settings`` returns the settings with the project's provider fields laid over them.
+
+What a project sets here is caller-supplied, so the SSRF guard applies to any place it names
+(threat model §10; docs/security.md, "Which URLs are guarded"). A project's SMTP URL must name a
+host the guard accepts — checked here, at registration, and again at every send, where the
+connection is pinned to the approved address (``vouch.channels.email.send_mail``). No project
+credential carries a provider API base: those stay the operator's (``VOUCH_*_API_BASE``), and the
+schemas refuse any field they do not list.
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vouch.channels.email import InvalidSmtpUrl, parse_smtp_url
 from vouch.config import Settings
 from vouch.errors import NotFound, ValidationFailed
 from vouch.http import validation_details
 from vouch.kit.clock import isoformat_ms, truncate_ms, utcnow
 from vouch.kit.ids import new_object_id
 from vouch.kit.secretbox import SecretBox
+from vouch.kit.urls import UnsafeUrl, check_host
 from vouch.models import ChannelCredential
 
 PBKDF2_ITERATIONS = 100_000
@@ -152,6 +161,16 @@ def _check_channel(channel: str) -> type[_Creds]:
     return schema
 
 
+def _check_smtp_url(settings: Settings, url: str) -> None:
+    """A project's SMTP server must be one the SSRF guard accepts: not a local or internal name,
+    not a private, loopback or reserved address (``VOUCH_ALLOW_PRIVATE_TARGETS`` lifts that)."""
+    try:
+        check_host(parse_smtp_url(url).host, allow_private=settings.allow_private_targets)
+    except (InvalidSmtpUrl, UnsafeUrl) as exc:
+        detail = {"field": "smtp_url", "message": str(exc), "code": "invalid_string"}
+        raise ValidationFailed(details=[detail]) from None
+
+
 async def put(
     session: AsyncSession, settings: Settings, project_id: str, channel: str, body: dict[str, Any]
 ) -> ChannelCredential:
@@ -160,6 +179,8 @@ async def put(
         creds = schema.model_validate(body)
     except ValidationError as exc:
         raise ValidationFailed(details=validation_details(exc.errors())) from exc
+    if isinstance(creds, EmailCredentials):
+        _check_smtp_url(settings, creds.smtp_url)
     data = creds.model_dump()
     public = {k: data[k] for k in PUBLIC_FIELDS[channel]}
     sealed = _box(settings, project_id).seal(json.dumps(data).encode(), _aad(project_id, channel))
