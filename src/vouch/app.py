@@ -2,7 +2,9 @@
 
 URL map
   GET  /health                                   public
-  GET  /.well-known/jwks.json                    public (Cache-Control: 24 h)
+  GET  /.well-known/jwks.json                    live keys, public (Cache-Control: 24 h)
+  GET  /.well-known/jwks-test.json               test keys only, public
+  GET  /statuslists/{live|test}/{n}              Token Status Lists (application/statuslist+jwt)
   GET  /api/v1                                   public API info
   *    /api/v1/verifications…                    Proof of Control (control/endpoints.py)
   *    /api/v1/proofs…                           validate, status, revoke, revocation list
@@ -46,6 +48,7 @@ from vouch.http import EdgeMiddleware, ProbeGuard, install_error_handlers
 from vouch.kit.clock import isoformat_ms, utcnow
 from vouch.location.endpoints import router as location_router
 from vouch.proofs.endpoints import router as proofs_router
+from vouch.proofs.endpoints import status_list_router
 from vouch.records.endpoints import router as records_router
 from vouch.runtime import Runtime
 from vouch.tenancy.endpoints import router as tenancy_router
@@ -153,14 +156,27 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             "services": services,
         }
 
-    @app.get("/.well-known/jwks.json", tags=["public"])
-    async def jwks(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
-        body = await runtime.keyring.jwks_body(session)
+    async def _jwks(session: Session, runtime: Runtime, environment: str) -> Response:
+        body = await runtime.keyring.jwks_body(session, environment)
         return Response(
             body,
             media_type="application/json",
-            headers={"Cache-Control": "public, max-age=86400"},
+            headers={
+                "Cache-Control": "public, max-age=86400",
+                # Public keys: any origin may read them, so browser verifiers can too.
+                "Access-Control-Allow-Origin": "*",
+            },
         )
+
+    @app.api_route("/.well-known/jwks.json", methods=["GET", "HEAD"], tags=["public"])
+    async def jwks(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
+        """Live keys only: proof keys and status-list keys, with their windows and tombstones."""
+        return await _jwks(session, runtime, "live")
+
+    @app.api_route("/.well-known/jwks-test.json", methods=["GET", "HEAD"], tags=["public"])
+    async def jwks_test(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
+        """Test keys only: what test-mode proofs are signed with. Never trust these in live."""
+        return await _jwks(session, runtime, "test")
 
     @app.get("/api/v1", tags=["public"])
     async def api_info() -> dict[str, str]:
@@ -175,6 +191,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(inbound_router)
     app.include_router(email_router)
     app.include_router(proofs_router)
+    app.include_router(status_list_router)
     app.include_router(webhooks_router)
     app.include_router(tenancy_router)
     app.include_router(consent_router)

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # A rotated key is published this long before it starts signing, so that verifiers holding a
     # cached JWKS (max-age 86400) have seen it by the time tokens carry its kid.
     key_publish_lead_seconds: int = 86400
+    # Each key signs for at most this long; a successor is created a publish lead before the end.
+    key_signing_window_days: int = 90
+    # Published as every proof key's ``max_token_lifetime``: no proof outlives iat + this.
+    max_token_lifetime_days: int = 400
+    # Token Status List: the ``ttl`` relying parties may cache a list for (seconds).
+    status_list_ttl_seconds: int = 60
     default_proof_expiry_days: int = 30
 
     # Verifications.

@@ -429,7 +429,7 @@ class TestTimeout:
         assert event["data"]["response"]["channel"] == "system"
         assert event["data"]["response"]["text"] == "timeout"
         claims = await verify_offline(dc, final["proof_token"])
-        assert claims["status"] == "expired" and claims["channel"] == "system"
+        assert claims["confirmation_status"] == "expired" and claims["channel"] == "system"
         assert "⌛ Expired" in sent_to(fake_api, "/editMessageText")[-1]["text"]
 
     async def test_a_press_after_the_timeout_is_refused(

@@ -107,6 +107,7 @@ class TestProofTokenVectors:
             async with runtime.db.session() as session:
                 minted = await runtime.tokens.mint(
                     session,
+                    environment="live",
                     sub=given["verification_id"],
                     type=given["type"],
                     lifetime=timedelta(seconds=given["expires_in_seconds"]),
@@ -183,6 +184,7 @@ class TestApiResponseVectors:
         async with runtime.db.session() as session:
             minted = await runtime.tokens.mint(
                 session,
+                environment="live",
                 sub="0" * 24,
                 type="phone",
                 lifetime=timedelta(hours=1),

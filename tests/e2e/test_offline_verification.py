@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys, make_keys
-from tests.fixtures.verifications import verified_proof
+from tests.fixtures.verifications import live_proof, verified_proof
 from vouch.app import create_app
 from vouch_sdk import AsyncVerifier, ProofRevoked
 
@@ -50,17 +50,33 @@ class TestForeignJoseLibrary:
         settings = settings_factory(signing_alg=alg)
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            keys = await make_keys(app.state.vouch)
+            runtime = app.state.vouch
+            keys = await make_keys(runtime)
             async with _client(app) as client:
-                proof = await verified_proof(client, keys.test_headers)
+                proof = await live_proof(client, runtime, keys.live_headers)
+                test_proof = await verified_proof(client, keys.test_headers)
                 jwks = (await client.get("/.well-known/jwks.json")).json()
+                test_jwks = (await client.get("/.well-known/jwks-test.json")).json()
         token = proof["proof_token"]
         result = jose_verify(tmp_path, jwks, token, settings.effective_issuer)
         assert result["ok"] is True, result
         assert result["header"]["alg"] == alg
-        assert result["header"]["kid"] == jwks["keys"][0]["kid"]
+        assert result["header"]["kid"] == _proof_kids(jwks)[0]
         assert result["payload"]["sub"] == proof["id"]
         assert result["payload"]["type"] == "phone"
+        assert "test" not in result["payload"]
+
+        # A test proof is signed by a key that only the test JWKS publishes: a verifier holding
+        # the live keys cannot be talked into accepting it, and one holding the test keys sees
+        # it say so.
+        refused = jose_verify(tmp_path, jwks, test_proof["proof_token"], settings.effective_issuer)
+        assert refused == {"ok": False, "error": "ERR_JWKS_NO_MATCHING_KEY"}
+        in_test = jose_verify(
+            tmp_path, test_jwks, test_proof["proof_token"], settings.effective_issuer
+        )
+        assert in_test["ok"] is True, in_test
+        assert in_test["payload"]["test"] is True
+        assert not set(_proof_kids(jwks)) & set(_proof_kids(test_jwks))
 
         header, payload, signature = token.split(".")
         forged_payload = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
@@ -75,16 +91,21 @@ class TestForeignJoseLibrary:
         self, client: httpx.AsyncClient, keys: Keys, app: FastAPI, tmp_path: Path
     ) -> None:
         runtime = app.state.vouch
-        old = await verified_proof(client, keys.test_headers)
+        old = await live_proof(client, runtime, keys.live_headers)
         async with runtime.db.session() as session:
             await runtime.keyring.rotate(session, immediate=True)
             await runtime.keyring.refresh(session, force=True)
-        new = await verified_proof(client, keys.test_headers)
+        new = await live_proof(client, runtime, keys.live_headers)
         jwks = (await client.get("/.well-known/jwks.json")).json()
-        assert len(jwks["keys"]) == 2
+        assert len(_proof_kids(jwks)) == 2
+        assert old["proof_token"] != new["proof_token"]
         issuer = runtime.settings.effective_issuer
         for proof in (old, new):
             assert jose_verify(tmp_path, jwks, proof["proof_token"], issuer)["ok"] is True
+
+
+def _proof_kids(jwks: dict[str, Any]) -> list[str]:
+    return [key["kid"] for key in jwks["keys"] if key.get("proof_purpose") == "proof"]
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
@@ -95,7 +116,7 @@ class TestSdkVerifierAgainstTheApp:
     async def test_valid_then_revoked(
         self, client: httpx.AsyncClient, keys: Keys, app: FastAPI
     ) -> None:
-        proof = await verified_proof(client, keys.test_headers)
+        proof = await live_proof(client, app.state.vouch, keys.live_headers)
         token = proof["proof_token"]
         async with AsyncVerifier("https://vouch.test", http_client=_client(app)) as verifier:
             claims = await verifier.verify(token, type="phone", channel="telegram")
@@ -104,7 +125,7 @@ class TestSdkVerifierAgainstTheApp:
         revoke = await client.post(
             f"/api/v1/proofs/{proof['id']}/revoke",
             json={"reason": "fraud"},
-            headers=keys.test_headers,
+            headers=keys.live_headers,
         )
         assert revoke.status_code == 200
         listed = (await client.get("/api/v1/proofs/revoked")).json()

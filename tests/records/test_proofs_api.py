@@ -375,7 +375,7 @@ class TestStatusProof:
             "handle": "payout-7",
         }
         assert claims["hash"] == setup.record["hash"]
-        assert claims["status"] == "approved"
+        assert claims["record_status"] == "approved"
         assert claims["previous_status"] == "created"
         assert claims["signers"] == sorted([setup.alice.public, setup.bob.public])
         async with runtime.db.session() as session:
@@ -387,13 +387,17 @@ class TestStatusProof:
     ) -> None:
         record = await self._approve(client, keys, setup)
         token = record["meta"]["statusProof"]["token"]
-        jwks = (await client.get("/.well-known/jwks.json")).json()
+        # A record made with a test key is signed by the test key set, never the live one.
         kid = jwt.get_unverified_header(token)["kid"]
+        live = (await client.get("/.well-known/jwks.json")).json()
+        assert kid not in {k["kid"] for k in live["keys"]}
+        jwks = (await client.get("/.well-known/jwks-test.json")).json()
         key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid))
         claims = jwt.decode(
             token, key.key, algorithms=[key.algorithm_name], issuer="https://vouch.test"
         )
-        assert claims["status"] == "approved"
+        assert claims["record_status"] == "approved"
+        assert claims["test"] is True
 
     async def test_token_validates_and_revokes_like_every_vouch_proof(
         self, client: httpx.AsyncClient, keys: Keys, setup: Setup

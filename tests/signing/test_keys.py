@@ -73,12 +73,22 @@ async def make_runtime(settings_factory: Any) -> AsyncIterator[MakeRuntime]:
         await rt.close()
 
 
-async def _jwks(rt: Runtime, *, force: bool = False) -> list[dict[str, Any]]:
+async def _document(
+    rt: Runtime, *, force: bool = False, environment: str = "live"
+) -> dict[str, Any]:
     async with rt.db.session() as session:
         if force:
             await rt.keyring.refresh(session, force=True)
-        keys: list[dict[str, Any]] = json.loads(await rt.keyring.jwks_body(session))["keys"]
-    return keys
+        document: dict[str, Any] = json.loads(await rt.keyring.jwks_body(session, environment))
+    return document
+
+
+async def _jwks(
+    rt: Runtime, *, force: bool = False, environment: str = "live", purpose: str = "proof"
+) -> list[dict[str, Any]]:
+    """The published keys of one environment and purpose, in document order."""
+    document = await _document(rt, force=force, environment=environment)
+    return [k for k in document["keys"] if k["proof_purpose"] == purpose]
 
 
 async def _kids(rt: Runtime, *, force: bool = False) -> list[str]:
@@ -97,9 +107,12 @@ async def _rotate(rt: Runtime, *, immediate: bool = False) -> str:
         return (await rt.keyring.rotate(session, immediate=immediate)).kid
 
 
-async def _rows(rt: Runtime) -> list[SigningKey]:
+async def _rows(rt: Runtime, environment: str = "live", purpose: str = "proof") -> list[SigningKey]:
     async with rt.db.session() as session:
-        return list((await session.scalars(select(SigningKey))).all())
+        query = select(SigningKey).where(
+            SigningKey.environment == environment, SigningKey.purpose == purpose
+        )
+        return list((await session.scalars(query)).all())
 
 
 async def _mint_and_record(rt: Runtime, lifetime: timedelta = timedelta(hours=1)) -> MintedToken:
@@ -108,13 +121,13 @@ async def _mint_and_record(rt: Runtime, lifetime: timedelta = timedelta(hours=1)
         project, _ = await tenancy.get_or_create_project(session, "acme")
         proof_id = "p" + str(await session.scalar(select(func.count()).select_from(Proof)))
         minted = await rt.tokens.mint(
-            session, sub=proof_id, type="email", lifetime=lifetime, claims={}
+            session, environment="live", sub=proof_id, type="email", lifetime=lifetime, claims={}
         )
         await proofs.record(
             session,
             proof_id=proof_id,
             project_id=project.id,
-            environment="test",
+            environment="live",
             family="control",
             type="email",
             channel="email",
@@ -141,7 +154,7 @@ async def _start_signing_now(rt: Runtime, kid: str) -> None:
 
 async def _verify(rt: Runtime, token: str) -> dict[str, Any]:
     async with rt.db.session() as session:
-        return await rt.tokens.verify(session, token)
+        return (await rt.tokens.verify(session, token)).claims
 
 
 class TestEnsureKey:
@@ -196,7 +209,10 @@ class TestJwks:
     async def test_publishes_no_private_members(self, runtime: Runtime) -> None:
         (jwk,) = await _jwks(runtime)
         assert not PRIVATE_JWK_MEMBERS & set(jwk)
-        assert set(jwk) == {"kty", "n", "e", "use", "alg", "kid"}
+        assert set(jwk) == {
+            *("kty", "n", "e", "use", "alg", "kid"),
+            *("proof_purpose", "not_before", "not_after", "max_token_lifetime"),
+        }
 
     async def test_body_is_compact_json(self, runtime: Runtime) -> None:
         async with runtime.db.session() as session:
@@ -353,13 +369,15 @@ class TestRetirement:
         retired = await _active_kid(rt)
         published = await _rotate(rt, immediate=True)
         await _mint_and_record(rt)
-        signing = await _rotate(rt, immediate=True)
         withdrawn = await _rotate(rt, immediate=True)
+        await _mint_and_record(rt)
+        signing = await _rotate(rt, immediate=True)
         async with rt.db.session() as session:
             await rt.keyring.withdraw(session, withdrawn)
         upcoming = await _rotate(rt)
         async with rt.db.session() as session:
             described = await rt.keyring.describe(session)
+        described = [d for d in described if (d["environment"], d["purpose"]) == ("live", "proof")]
         roles = {d["kid"]: d["role"] for d in described}
         assert roles == {
             retired: "retired",
@@ -391,8 +409,13 @@ class TestWithdraw:
         new = await _rotate(runtime, immediate=True)
         async with runtime.db.session() as session:
             assert await runtime.keyring.withdraw(session, new)
-        assert await _active_kid(runtime) == old
-        assert await _kids(runtime) == [old]
+        # The predecessor's window ended where the withdrawn key's began and is never widened
+        # again, so a fresh key takes over rather than the old one coming back.
+        fresh = await _active_kid(runtime)
+        assert fresh not in {old, new}
+        assert await _kids(runtime) == [fresh]
+        (tombstone,) = (await _document(runtime))["proof_tombstones"]
+        assert tombstone["kid"] == new
 
     async def test_withdrawing_an_upcoming_key_unpublishes_it(
         self, make_runtime: MakeRuntime
@@ -403,8 +426,14 @@ class TestWithdraw:
         async with rt.db.session() as session:
             assert await rt.keyring.withdraw(session, new)
         await _start_signing_now(rt, new)
-        assert await _kids(rt, force=True) == [old]
+        kids = await _kids(rt, force=True)
+        assert new not in kids
+        assert kids[0] == old
         assert await _active_kid(rt) == old
+        # The old key's window now ends within the publish lead, so its successor is already
+        # published, due to sign where the old window ends.
+        (old_jwk, successor) = await _jwks(rt)
+        assert successor["not_before"] == old_jwk["not_after"]
 
     async def test_reports_unknown_and_already_withdrawn_keys(self, runtime: Runtime) -> None:
         old = await _active_kid(runtime)
@@ -465,3 +494,110 @@ class TestOtherAlgorithms:
         assert {k["alg"] for k in await _jwks(rt)} == {"RS256", "ES256"}
         assert (await _verify(rt, rsa_token))["sub"] == "p0"
         assert (await _verify(rt, ec_token))["sub"] == "p1"
+
+
+class TestEnvironmentsAndPurposes:
+    async def test_each_environment_and_purpose_gets_its_own_key(self, runtime: Runtime) -> None:
+        groups = {
+            (env, purpose): await _rows(runtime, env, purpose)
+            for env in ("live", "test")
+            for purpose in ("proof", "status-list")
+        }
+        assert all(len(rows) == 1 for rows in groups.values())
+        kids = {rows[0].kid for rows in groups.values()}
+        assert len(kids) == 4
+        assert groups[("test", "proof")][0].kid.startswith("vouch-test-")
+
+    async def test_the_live_document_holds_no_test_key_and_the_reverse(
+        self, runtime: Runtime
+    ) -> None:
+        live = await _document(runtime)
+        test = await _document(runtime, environment="test")
+        live_kids = {k["kid"] for k in live["keys"]}
+        test_kids = {k["kid"] for k in test["keys"]}
+        assert live_kids and test_kids
+        assert not live_kids & test_kids
+        assert all(kid.startswith("vouch-test-") for kid in test_kids)
+        assert not any(kid.startswith("vouch-test-") for kid in live_kids)
+        assert {k["proof_purpose"] for k in live["keys"]} == {"proof", "status-list"}
+
+    async def test_a_test_token_is_signed_by_the_test_key(self, runtime: Runtime) -> None:
+        async with runtime.db.session() as session:
+            minted = await runtime.tokens.mint(
+                session,
+                environment="test",
+                sub="p-test",
+                type="email",
+                lifetime=timedelta(hours=1),
+                claims={},
+            )
+            verified = await runtime.tokens.verify(session, minted.token)
+        (test_proof_key,) = await _rows(runtime, "test", "proof")
+        assert minted.kid == test_proof_key.kid
+        assert verified.environment == "test"
+        assert verified.claims["test"] is True
+        live_keys = {k["kid"]: k for k in (await _document(runtime))["keys"]}
+        assert minted.kid not in live_keys
+
+    async def test_windows_and_lifetimes_are_published(self, runtime: Runtime) -> None:
+        (proof_row,) = await _rows(runtime)
+        (proof_jwk,) = await _jwks(runtime)
+        (list_jwk,) = await _jwks(runtime, purpose="status-list")
+        assert proof_jwk["not_before"] == int(proof_row.not_before.timestamp())
+        window = runtime.settings.key_signing_window_days * 86400
+        assert proof_jwk["not_after"] - proof_jwk["not_before"] == window
+        assert proof_jwk["max_token_lifetime"] == runtime.settings.max_token_lifetime_days * 86400
+        assert list_jwk["max_token_lifetime"] == 600
+
+    async def test_a_proof_may_not_outlive_the_published_maximum(self, runtime: Runtime) -> None:
+        too_long = timedelta(days=runtime.settings.max_token_lifetime_days, seconds=1)
+        async with runtime.db.session() as session:
+            with pytest.raises(ValueError, match="at most"):
+                await runtime.tokens.mint(
+                    session, environment="live", sub="p", type="email", lifetime=too_long, claims={}
+                )
+
+
+class TestWindows:
+    async def test_rotation_narrows_the_old_window_to_where_the_new_one_begins(
+        self, make_runtime: MakeRuntime
+    ) -> None:
+        rt = await make_runtime(key_publish_lead_seconds=3600)
+        (before,) = await _jwks(rt)
+        await _mint_and_record(rt)  # keeps the old key published after its window
+        await _rotate(rt)
+        old, new = await _jwks(rt, force=True)
+        assert old["kid"] == before["kid"]
+        assert old["not_before"] == before["not_before"]
+        assert old["not_after"] == new["not_before"] < before["not_after"]
+
+    async def test_no_window_is_ever_widened_across_rotations(
+        self, make_runtime: MakeRuntime
+    ) -> None:
+        rt = await make_runtime(key_publish_lead_seconds=3600)
+        seen: dict[str, tuple[int, int]] = {}
+        for step in range(4):
+            await _mint_and_record(rt)
+            await _rotate(rt, immediate=step % 2 == 0)
+            for jwk in await _jwks(rt, force=True):
+                window = (jwk["not_before"], jwk["not_after"])
+                if jwk["kid"] in seen:
+                    first = seen[jwk["kid"]]
+                    assert first[0] <= window[0] and window[1] <= first[1], jwk["kid"]
+                seen[jwk["kid"]] = window
+
+    async def test_a_successor_is_scheduled_before_the_window_ends(
+        self, make_runtime: MakeRuntime
+    ) -> None:
+        rt = await make_runtime(key_publish_lead_seconds=3600)
+        (row,) = await _rows(rt)
+        async with rt.db.session() as session:
+            await session.execute(
+                update(SigningKey)
+                .where(SigningKey.kid == row.kid)
+                .values(not_after=utcnow() + timedelta(minutes=30))
+            )
+        current, successor = await _jwks(rt, force=True)
+        assert current["kid"] == row.kid
+        assert successor["not_before"] == current["not_after"]
+        assert await _active_kid(rt) == row.kid  # the successor has not started yet

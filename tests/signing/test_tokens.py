@@ -48,11 +48,13 @@ async def _mint(
     claims: dict[str, Any] | None = None,
     now: datetime | None = None,
     tokens: TokenService | None = None,
+    environment: str = "live",
 ) -> MintedToken:
     service = tokens or runtime.tokens
     async with runtime.db.session() as session:
         return await service.mint(
             session,
+            environment=environment,
             sub="65bf5a20aaaaaaaaaaaaaaaa",
             type="email",
             lifetime=lifetime,
@@ -64,7 +66,7 @@ async def _mint(
 async def _verify(runtime: Runtime, token: str, tokens: TokenService | None = None) -> Any:
     service = tokens or runtime.tokens
     async with runtime.db.session() as session:
-        return await service.verify(session, token)
+        return (await service.verify(session, token)).claims
 
 
 async def _reason(runtime: Runtime, token: str, tokens: TokenService | None = None) -> str:
@@ -127,8 +129,28 @@ class TestMint:
             "type": "email",
             "channel": "email",
             "identifier_hash": "ab" * 32,
+            "status": {
+                "status_list": {
+                    "idx": minted.status_idx,
+                    "uri": "https://vouch.test/statuslists/live/0",
+                }
+            },
         }
         assert PROOF_SCHEMA_VERSION == "1.0"
+
+    async def test_every_token_gets_its_own_status_slot(self, runtime: Runtime) -> None:
+        slots = [(await _mint(runtime)).status_idx for _ in range(5)]
+        slots.append((await _mint(runtime, environment="test")).status_idx)
+        assert len(set(slots)) == len(slots)
+        assert all(isinstance(slot, int) and slot >= 0 for slot in slots)
+
+    async def test_a_test_token_says_so_and_points_at_the_test_list(self, runtime: Runtime) -> None:
+        minted = await _mint(runtime, environment="test")
+        claims = _b64decode_json(minted.token.split(".")[1])
+        assert claims["test"] is True
+        assert claims["status"]["status_list"]["uri"] == "https://vouch.test/statuslists/test/0"
+        live = _b64decode_json((await _mint(runtime)).token.split(".")[1])
+        assert "test" not in live
 
     async def test_jti_is_128_random_bits(self, runtime: Runtime) -> None:
         first = await _mint(runtime)

@@ -581,6 +581,7 @@ async def _complete(
     proof_id = new_object_id()
     minted = await runtime.tokens.mint(
         session,
+        environment=challenge.environment,
         sub=proof_id,
         type=TOKEN_TYPE,
         lifetime=timedelta(seconds=runtime.settings.agent_proof_lifetime_seconds),

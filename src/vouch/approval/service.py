@@ -397,6 +397,7 @@ async def decide(
         return False
     minted = await runtime.tokens.mint(
         session,
+        environment=c.environment,
         sub=c.id,
         type="confirmation",
         lifetime=timedelta(seconds=c.proof_lifetime_seconds),
@@ -406,7 +407,7 @@ async def decide(
             "hitl_id": c.hitl_id,
             "message_hash": c.message_hash,
             "decision": action,
-            "status": status,
+            "confirmation_status": status,
             "comment_hash": sha256_hex(comment) if comment is not None else None,
             "decided_at": isoformat_ms(now),
             "verified_at": isoformat_ms(now),

@@ -339,6 +339,7 @@ async def decide(
     if allow:
         minted = await runtime.tokens.mint(
             session,
+            environment=a.environment,
             sub=a.id,
             type="authorization",
             lifetime=timedelta(seconds=a.lifetime_seconds),

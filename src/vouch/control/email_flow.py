@@ -44,7 +44,6 @@ from vouch.kit.clock import isoformat_ms, truncate_ms, utcnow
 from vouch.kit.codes import code_digest, generate_code
 from vouch.kit.ids import is_object_id
 from vouch.kit.secretbox import derive_key
-from vouch.kit.urls import UnsafeUrl, resolve_public
 from vouch.models import Project, Verification
 from vouch.runtime import Runtime
 from vouch.tenancy import credentials, templates
@@ -176,23 +175,8 @@ def _smtp_transport(
     server: Settings, effective: Settings, message: EmailMessage
 ) -> outbound.Transport:
     async def send() -> None:
-        if not effective.smtp_url:
-            raise RetryLater("VOUCH_SMTP_URL is not configured")
-        try:
-            target = mail.parse_smtp_url(effective.smtp_url)
-        except mail.InvalidSmtpUrl as exc:
-            raise RetryLater(str(exc)) from exc
-        if effective.smtp_url != server.smtp_url:
-            # A project's own SMTP server (bring your own channel) is a URL someone typed into
-            # the API: it gets the SSRF guard. The operator's VOUCH_SMTP_URL may be a local relay.
-            host = f"[{target.host}]" if ":" in target.host else target.host
-            try:
-                await resolve_public(
-                    f"https://{host}:{target.port}/", allow_private=server.allow_private_targets
-                )
-            except UnsafeUrl as exc:
-                raise RetryLater(f"SMTP host refused: {exc}") from exc
-        await mail.send(server, target, message)
+        # A project's own SMTP server is guarded and pinned; the operator's is trusted.
+        await mail.send_mail(server, effective, message)
 
     return send
 

@@ -310,6 +310,7 @@ async def complete(session: AsyncSession, runtime: Runtime, verification: Verifi
         return False
     minted = await runtime.tokens.mint(
         session,
+        environment=verification.environment,
         sub=verification.id,
         type=verification.type,
         lifetime=timedelta(seconds=verification.proof_lifetime_seconds),

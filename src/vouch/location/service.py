@@ -233,6 +233,7 @@ async def _mint(
         claims["chain_id"] = response["chainId"]
     minted = await runtime.tokens.mint(
         session,
+        environment=caller.environment,
         sub=proof_id,
         type=PROOF_TYPE,
         lifetime=timedelta(days=runtime.settings.default_proof_expiry_days),

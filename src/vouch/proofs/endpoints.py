@@ -13,8 +13,10 @@ from vouch.errors import NotFound
 from vouch.kit.ids import is_object_id
 from vouch.proofs import service
 from vouch.proofs.service import REVOCATION_PAGE_MAX
+from vouch.signing import status_list
 
 router = APIRouter(prefix="/api/v1/proofs", tags=["proofs"])
+status_list_router = APIRouter(tags=["public"])
 
 RevocationReason = Literal["user_request", "fraud", "key_compromise", "asset_transferred", "other"]
 
@@ -34,7 +36,9 @@ class RevokeRequest(BaseModel):
 async def validate_proof(
     body: ValidateRequest, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
-    return await service.validate(session, runtime, body.proof_token, body.identifier)
+    return await service.validate(
+        session, runtime, body.proof_token, body.identifier, environment=caller.environment
+    )
 
 
 @router.get("/revoked")
@@ -75,3 +79,30 @@ async def revoke_proof(
         raise NotFound("Proof not found")
     reason = body.reason if body is not None else "user_request"
     return await service.revoke(session, runtime, caller, proof_id, reason)
+
+
+@status_list_router.api_route(
+    "/statuslists/{environment}/{list_no}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={200: {"content": {status_list.MEDIA_TYPE: {}}}},
+)
+async def status_list_token(
+    environment: str, list_no: str, session: Session, runtime: RuntimeDep
+) -> Response:
+    """A signed Token Status List (draft-ietf-oauth-status-list §5.1, §8.1). One small document
+    answers every proof in the list, so it is not rate-limited per IP like other public reads:
+    verifiers fetch it once per ``ttl``."""
+    if environment not in ("live", "test") or not list_no.isdigit() or len(list_no) > 9:
+        raise NotFound("Status list not found")
+    body = await runtime.tokens.status_lists.token(
+        session, runtime.tokens, environment, int(list_no)
+    )
+    return Response(
+        body,
+        media_type=status_list.MEDIA_TYPE,
+        headers={
+            "Cache-Control": f"public, max-age={runtime.tokens.status_lists.ttl}",
+            "Access-Control-Allow-Origin": "*",
+        },
+    )

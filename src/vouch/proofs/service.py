@@ -62,6 +62,7 @@ async def record(
         issued_at=minted.issued_at,
         verified_at=verified_at,
         expires_at=minted.expires_at,
+        status_idx=minted.status_idx,
     )
     session.add(row)
     await session.flush()
@@ -74,15 +75,28 @@ def _invalid(reason: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 async def validate(
-    session: AsyncSession, runtime: Runtime, token: str, identifier: str | None = None
+    session: AsyncSession,
+    runtime: Runtime,
+    token: str,
+    identifier: str | None = None,
+    *,
+    environment: str = "live",
 ) -> dict[str, Any]:
+    """Validate a token for a caller of ``environment``: a live caller never gets ``valid: true``
+    for a test proof, whatever key signed it (proofs minted before test keys existed were signed
+    by the live key; their stored environment still tells)."""
     try:
-        claims = await runtime.tokens.verify(session, token)
+        verified = await runtime.tokens.verify(session, token)
     except TokenInvalid as exc:
         return _invalid(exc.reason, exc.message)
+    claims = verified.claims
+    if environment == "live" and (verified.environment == "test" or claims.get("test") is True):
+        return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
     row = await session.get(Proof, str(claims["sub"]))
     if row is None or not hmac.compare_digest(row.jti, str(claims.get("jti", ""))):
         return _invalid("unknown_proof", "This proof was not issued by this server")
+    if environment == "live" and row.environment == "test":
+        return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
     if row.revoked_at is not None:
         return _invalid(
             "revoked",
@@ -180,6 +194,15 @@ async def revoke(
             revoked_at=iso_or_none(row.revoked_at),
             revoked_reason=row.revoked_reason,
         )
+    from vouch.database import after_commit
+
+    lists = runtime.tokens.status_lists
+    environment = row.environment
+
+    async def _drop_cached_list() -> None:
+        lists.invalidate(environment)
+
+    after_commit(session, _drop_cached_list)
     hook = _hooks.get(row.family)
     callback_url = await hook(session, runtime, row.id, now, reason) if hook is not None else None
     from vouch.webhooks import service as webhooks

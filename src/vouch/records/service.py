@@ -614,6 +614,7 @@ async def _transition(
     transition_id = new_object_id()
     minted = await runtime.tokens.mint(
         session,
+        environment=record.environment,
         sub=transition_id,
         type=PROOF_TYPE,
         lifetime=timedelta(days=runtime.settings.records_status_proof_days),
@@ -621,7 +622,7 @@ async def _transition(
         claims={
             "record": {"luid": record.luid, "resource": record.resource, "handle": record.handle},
             "hash": record.hash,
-            "status": status,
+            "record_status": status,
             "previous_status": previous,
             "signers": signers,
             "verified_at": isoformat_ms(now),
