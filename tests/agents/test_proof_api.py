@@ -39,6 +39,12 @@ def headers(keys: Keys) -> dict[str, str]:
 
 
 @pytest.fixture
+def live_headers(keys: Keys) -> dict[str, str]:
+    """A live key: an agent proof rests on the agent's own signature, so it is a live proof."""
+    return api(keys.live)
+
+
+@pytest.fixture
 def agent() -> IndependentAgent:
     return IndependentAgent()
 
@@ -72,8 +78,9 @@ class TestVerifiedProof:
         assert body["method"] == "signed-challenge"
 
     async def test_proof_token_verifies_offline_with_only_the_jwks(
-        self, client: httpx.AsyncClient, headers: dict[str, str], agent: IndependentAgent
+        self, client: httpx.AsyncClient, live_headers: dict[str, str], agent: IndependentAgent
     ) -> None:
+        headers = live_headers
         ch = await _ready(client, headers, agent, context={"cart": ["sku-1"]})
         body = (await submit(client, headers, ch["challenge_id"], agent.prove(ch))).json()
         jwks = (await client.get("/.well-known/jwks.json")).json()
@@ -92,14 +99,16 @@ class TestVerifiedProof:
         assert claims["agent_key_id"] == agent.kid
         assert claims["context_sha256"] == agent.message(ch).decode().splitlines()[-1]
         assert claims["exp"] - claims["iat"] == 3600
+        assert "test" not in claims
 
     async def test_proof_token_passes_the_sdk_verifier_and_validate(
         self,
         client: httpx.AsyncClient,
-        headers: dict[str, str],
+        live_headers: dict[str, str],
         agent: IndependentAgent,
         app: FastAPI,
     ) -> None:
+        headers = live_headers
         ch = await _ready(client, headers, agent)
         body = (await submit(client, headers, ch["challenge_id"], agent.prove(ch))).json()
         token = body["proof_token"]

@@ -442,15 +442,23 @@ async def create_confirmation(
 
 
 async def verify_offline(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    """Check a proof token with nothing but the published JWKS (PyJWT, not vouch's code)."""
+    """Check a proof token with nothing but the published JWKS (PyJWT, not vouch's code).
+
+    The key is looked up in the live and the test key sets; whichever holds it must agree with
+    the token: a test-set key signs only ``test: true`` tokens, a live key never does."""
     import jwt
 
-    jwks = (await client.get("/.well-known/jwks.json")).json()
     header = jwt.get_unverified_header(token)
-    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    for name, is_test in (("jwks.json", False), ("jwks-test.json", True)):
+        jwks = (await client.get(f"/.well-known/{name}")).json()
+        key = next((k for k in jwks["keys"] if k["kid"] == header["kid"]), None)
+        if key is not None:
+            break
+    assert key is not None, f"kid {header['kid']} is in neither key set"
     claims: dict[str, Any] = jwt.decode(
         token, jwt.PyJWK(key).key, algorithms=[header["alg"]], issuer="https://vouch.test"
     )
+    assert (claims.get("test") is True) is is_test, "the token's test claim contradicts its key"
     return claims
 
 

@@ -46,17 +46,48 @@ class TestApikeysCreate:
         assert result.exit_code != 0
 
 
+def _roles(tmp_path: Path, env: str = "live", purpose: str = "proof") -> list[str]:
+    listed = json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))
+    return [k["role"] for k in listed if k["environment"] == env and k["purpose"] == purpose]
+
+
 class TestKeys:
-    def test_rotate_publishes_a_next_key_and_list_shows_roles(self, tmp_path: Path) -> None:
+    def test_every_environment_and_purpose_has_its_own_signing_key(self, tmp_path: Path) -> None:
         listed = json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))
-        assert [k["role"] for k in listed] == ["signing"]
+        groups = sorted((k["environment"], k["purpose"], k["role"]) for k in listed)
+        assert groups == [
+            ("live", "proof", "signing"),
+            ("live", "status-list", "signing"),
+            ("test", "proof", "signing"),
+            ("test", "status-list", "signing"),
+        ]
+
+    def test_rotate_publishes_a_next_key_and_list_shows_roles(self, tmp_path: Path) -> None:
+        assert _roles(tmp_path) == ["signing"]
         invoke("keys", "rotate", data_dir=tmp_path)
-        roles = [k["role"] for k in json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))]
-        assert roles == ["signing", "next"]
+        assert _roles(tmp_path) == ["signing", "next"]
         invoke("keys", "rotate", "--immediate", data_dir=tmp_path)
-        roles = [k["role"] for k in json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))]
         # The first key signed nothing, so it is no longer published once superseded.
-        assert roles == ["retired", "next", "signing"]
+        assert _roles(tmp_path) == ["retired", "next", "signing"]
+        # Other groups were not touched.
+        assert _roles(tmp_path, "test") == ["signing"]
+        assert _roles(tmp_path, "live", "status-list") == ["signing"]
+
+    def test_rotate_with_withdraw_old_withdraws_only_that_group(self, tmp_path: Path) -> None:
+        out = invoke("keys", "rotate", "--env", "test", "--withdraw-old", data_dir=tmp_path)
+        assert "withdrawn:" in out
+        assert _roles(tmp_path, "test") == ["withdrawn", "signing"]
+        assert _roles(tmp_path) == ["signing"]
+
+    def test_rotate_refuses_an_unknown_group(self, tmp_path: Path) -> None:
+        result = runner.invoke(
+            app, ["keys", "rotate", "--env", "prod", "--data-dir", str(tmp_path)]
+        )
+        assert result.exit_code != 0
+        result = runner.invoke(
+            app, ["keys", "rotate", "--purpose", "delegation", "--data-dir", str(tmp_path)]
+        )
+        assert result.exit_code != 0
 
 
 class TestDbUpgrade:
@@ -139,16 +170,22 @@ class TestServe:
                 headers={"Authorization": f"Bearer {key_match.group(0)}"},
             ).json()["proof_token"]
             verify = [sys.executable, "-m", "vouch.cli.main", "verify", token, "--url", base]
-            ok = subprocess.run(verify, env=env, capture_output=True, text=True, timeout=60)
+            # The printed key is a test key: its proof is reported as a test proof, not valid.
+            live = subprocess.run(verify, env=env, capture_output=True, text=True, timeout=60)
+            assert live.returncode == 1, live.stdout + live.stderr
+            assert "test_proof" in live.stdout + live.stderr
+            ok = subprocess.run(
+                [*verify, "--test"], env=env, capture_output=True, text=True, timeout=60
+            )
             assert ok.returncode == 0, ok.stdout + ok.stderr
-            assert "valid" in ok.stdout
+            assert "valid TEST proof" in ok.stdout
             httpx.post(
                 f"{base}/api/v1/proofs/{response.json()['id']}/revoke",
                 headers={"Authorization": f"Bearer {key_match.group(0)}"},
             )
-            jwks_only = [*verify[:-2], "--jwks", f"{base}/.well-known/jwks.json"]
+            jwks_only = [*verify[:-2], "--jwks", f"{base}/.well-known/jwks-test.json", "--test"]
             revoked = subprocess.run(jwks_only, env=env, capture_output=True, text=True, timeout=60)
-            assert revoked.returncode == 1
+            assert revoked.returncode == 1, revoked.stdout + revoked.stderr
             assert "revoked" in revoked.stdout + revoked.stderr
         finally:
             proc.send_signal(signal.SIGINT)

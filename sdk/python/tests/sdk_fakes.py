@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,10 +15,15 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+from vouch_sdk._verifier import revocation_entries_digest
+
 ISSUER = "https://vouch.example.com"
 NOW = 1_770_000_000.0  # 2026-02-02T02:40:00Z
 JWKS_URL = f"{ISSUER}/.well-known/jwks.json"
 REVOKED_PATH = "/api/v1/proofs/revoked"
+STATUS_PATH = "/statuslists/live/0"
+STATUS_URI = f"{ISSUER}{STATUS_PATH}"
+STATUS_SLOTS = 4096
 
 
 @dataclass
@@ -118,6 +124,13 @@ class FakeVouch:
     fail_revocations: bool = False
     fail_jwks: bool = False
     requests: list[httpx.Request] = field(default_factory=list)
+    # Token Status List: slot -> status (0 valid, 1 revoked, 2 suspended)
+    statuses: dict[int, int] = field(default_factory=dict)
+    status_key: SigningKey | None = None
+    status_claim_overrides: dict[str, Any] = field(default_factory=dict)
+    status_header_overrides: dict[str, Any] = field(default_factory=dict)
+    sign_entries_inline: bool = False  # the pre-digest page format
+    tombstones: list[dict[str, Any]] = field(default_factory=list)
 
     def revoke(self, proof_id: str, at: float, reason: str = "fraud") -> None:
         self.revoked.append({"proof_id": proof_id, "revoked_at": iso(at), "reason": reason})
@@ -138,7 +151,12 @@ class FakeVouch:
         if request.url.path == "/.well-known/jwks.json":
             if self.fail_jwks:
                 return httpx.Response(503, json={"error": {"code": "unavailable", "message": "x"}})
-            return httpx.Response(200, json={"keys": [k.public_jwk for k in self.keys]})
+            document: dict[str, Any] = {"keys": [k.public_jwk for k in self.keys]}
+            if self.tombstones:
+                document["proof_tombstones"] = self.tombstones
+            return httpx.Response(200, json=document)
+        if request.url.path == STATUS_PATH:
+            return self._status_list()
         if request.url.path == REVOKED_PATH:
             if self.fail_revocations:
                 raise httpx.ConnectError("connection refused", request=request)
@@ -162,11 +180,14 @@ class FakeVouch:
             "iat": iat,
             "exp": iat + 300,
             "type": "revocation_list",
-            "revoked": page,
             "count": len(page),
             "since": since,
             "cursor": cursor,
         }
+        if self.sign_entries_inline:
+            claims["revoked"] = page
+        else:
+            claims["revoked_sha256"] = revocation_entries_digest(page)
         claims.update(self.list_claim_overrides)
         signer = self.list_signer or self.list_key
         body: dict[str, Any] = {
@@ -184,3 +205,47 @@ class FakeVouch:
         return httpx.Response(
             200, content=json.dumps(body), headers={"content-type": "application/json"}
         )
+
+    def _status_list(self) -> httpx.Response:
+        packed = bytearray(STATUS_SLOTS // 4)
+        for idx, value in self.statuses.items():
+            packed[idx // 4] |= value << (2 * (idx % 4))
+        iat = int(self.clock.now)
+        claims: dict[str, Any] = {
+            "sub": STATUS_URI,
+            "iat": iat,
+            "exp": iat + 3600,
+            "ttl": 60,
+            "status_list": {
+                "bits": 2,
+                "lst": base64url(zlib.compress(bytes(packed), 9)),
+            },
+        }
+        claims.update(self.status_claim_overrides)
+        signer = self.status_key or self.list_key
+        token = signer.sign(claims, {"typ": "statuslist+jwt", **self.status_header_overrides})
+        return httpx.Response(
+            200, content=token, headers={"content-type": "application/statuslist+jwt"}
+        )
+
+
+def base64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def status_claim(idx: int, uri: str = STATUS_URI) -> dict[str, Any]:
+    return {"status_list": {"idx": idx, "uri": uri}}
+
+
+def with_policy(key: SigningKey, purpose: str, **window: int) -> SigningKey:
+    """``key`` as a lifecycle-aware JWKS publishes it (purpose, window, lifetime)."""
+    jwk = {
+        **key.public_jwk,
+        "proof_purpose": purpose,
+        "not_before": window.get("not_before", int(NOW) - 86400),
+        "not_after": window.get("not_after", int(NOW) + 86400),
+        "max_token_lifetime": window.get("max_token_lifetime", 400 * 86400),
+    }
+    return SigningKey(key.kid, key.alg, key.private, jwk)

@@ -143,13 +143,13 @@ class TestAsyncVerifierVerify:
 
 
 class TestAsyncVerifierRefresh:
-    async def test_fetches_keys_and_revocations_up_front(
+    async def test_fetches_keys_up_front_and_no_revocation_pages(
         self, make_async_verifier: Any, server: FakeVouch
     ) -> None:
         await make_async_verifier().refresh()
 
         assert server.jwks_requests == 1
-        assert len(server.revocation_requests) == 1
+        assert server.revocation_requests == []
 
 
 class TestAsyncVerifierAclose:

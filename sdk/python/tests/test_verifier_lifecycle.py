@@ -53,21 +53,26 @@ class TestVerifierInit:
 
 
 class TestRefresh:
-    def test_fetches_keys_and_revocations_up_front(
+    def test_fetches_keys_up_front_and_pages_only_once_a_legacy_token_needs_them(
         self, make_verifier: Any, server: FakeVouch, rsa_key: SigningKey
     ) -> None:
         verifier = make_verifier()
 
+        # A cold refresh no longer walks the paged list (slow at scale, and rate-limited).
         verifier.refresh()
-        verifier.verify(rsa_key.sign(proof_claims()))
+        assert server.jwks_requests == 1
+        assert server.revocation_requests == []
 
+        verifier.verify(rsa_key.sign(proof_claims()))  # no status claim: the pages answer
         assert server.jwks_requests == 1
         assert len(server.revocation_requests) == 1
 
-    def test_second_refresh_asks_for_a_delta(self, make_verifier: Any, server: FakeVouch) -> None:
+    def test_refresh_after_pages_were_read_asks_for_a_delta(
+        self, make_verifier: Any, server: FakeVouch, rsa_key: SigningKey
+    ) -> None:
         verifier = make_verifier()
+        verifier.verify(rsa_key.sign(proof_claims()))
 
-        verifier.refresh()
         verifier.refresh()
 
         assert server.jwks_requests == 2

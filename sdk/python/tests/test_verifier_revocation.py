@@ -84,22 +84,55 @@ class TestVerify:
         with pytest.raises(RevocationListUnavailable):
             make_verifier().verify(_token(rsa_key))
 
-    def test_unsigned_json_entries_are_ignored(
+    def test_inline_signed_format_ignores_unsigned_json_entries(
         self, make_verifier: Any, server: FakeVouch, rsa_key: SigningKey
     ) -> None:
+        server.sign_entries_inline = True
         server.json_revoked_override = [
             {"proof_id": PROOF_ID, "revoked_at": iso(NOW), "reason": "fraud"}
         ]
 
         assert make_verifier().verify(_token(rsa_key)).sub == PROOF_ID
 
-    def test_signed_entries_count_even_when_the_json_array_hides_them(
+    def test_inline_signed_entries_count_even_when_the_json_array_hides_them(
         self, make_verifier: Any, server: FakeVouch, rsa_key: SigningKey
     ) -> None:
+        server.sign_entries_inline = True
         server.revoke(PROOF_ID, NOW - 30)
         server.json_revoked_override = []
 
         with pytest.raises(ProofRevoked):
+            make_verifier().verify(_token(rsa_key))
+
+    def test_entries_matching_the_signed_digest_are_read_from_the_body(
+        self, make_verifier: Any, server: FakeVouch, rsa_key: SigningKey
+    ) -> None:
+        server.revoke(PROOF_ID, NOW - 30, reason="fraud")
+
+        with pytest.raises(ProofRevoked) as info:
+            make_verifier().verify(_token(rsa_key))
+        assert info.value.revoked_reason == "fraud"
+        page = server.revocation_requests[0]
+        assert page.url.path.endswith("/revoked")
+
+    @pytest.mark.parametrize(
+        "tampered",
+        [
+            [],  # an entry hidden
+            [{"proof_id": "ffffffffffffffffffffffff", "revoked_at": "x", "reason": "fraud"}],
+        ],
+    )
+    def test_body_entries_that_differ_from_the_signed_digest_fail_closed(
+        self,
+        make_verifier: Any,
+        server: FakeVouch,
+        rsa_key: SigningKey,
+        tampered: list[dict[str, str]],
+    ) -> None:
+        server.revoke(PROOF_ID, NOW - 30)
+        server.json_revoked_override = tampered
+
+        with pytest.raises(RevocationListUnavailable, match="digest"):
             make_verifier().verify(_token(rsa_key))
 
     def test_unreachable_list_fails_closed(

@@ -58,17 +58,26 @@ async def run_demo(console: Console, data_dir: Path | None = None) -> int:
                 console.print(f"2. [bold]test-verify[/]  status={done['status']}")
                 console.print(Panel(token, title="proof token (JWT)", expand=False))
 
+                # A pk_test_ key made this proof: a live verifier refuses it, a test one reads it.
                 async with AsyncVerifier(DEMO_URL, http_client=http()) as verifier:
+                    try:
+                        await verifier.verify(token)
+                    except ProofInvalid as exc:
+                        console.print(f"3. [bold]verify offline (live)[/]  [red]{exc.reason}[/]")
+                    else:
+                        console.print("3. [bold red]a test proof passed a live verifier[/]")
+                        return 1
+                async with AsyncVerifier(DEMO_URL, http_client=http(), test=True) as verifier:
                     claims = await verifier.verify(token, type="phone", channel="telegram")
                 console.print(
-                    f"3. [bold]verify offline[/]  [green]valid[/] sub={claims.sub} "
+                    f"   [bold]verify offline (test mode)[/]  [green]valid[/] sub={claims.sub} "
                     f"identifier_hash={claims.identifier_hash[:16] if claims.identifier_hash else ''}…"
                 )
 
                 revoked = await client.revoke_proof(created["id"], "user_request")
                 console.print(f"4. [bold]revoke[/]  at {revoked['revoked_at']}")
 
-                async with AsyncVerifier(DEMO_URL, http_client=http()) as verifier:
+                async with AsyncVerifier(DEMO_URL, http_client=http(), test=True) as verifier:
                     try:
                         await verifier.verify(token)
                     except ProofInvalid as exc:

@@ -330,13 +330,18 @@ def keys_list(
     if as_json:
         typer.echo(json.dumps(rows, default=str))
         return
-    table = Table("kid", "alg", "role", "signs from", "last token expires")
+    table = Table(
+        "kid", "env", "purpose", "alg", "role", "signs from", "until", "last token expires"
+    )
     for row in rows:
         table.add_row(
             row["kid"],
+            row["environment"],
+            row["purpose"],
             row["alg"],
             row["role"],
             str(row["not_before"]),
+            str(row["not_after"]),
             str(row["last_token_expires_at"] or "—"),
         )
     console.print(table)
@@ -352,11 +357,28 @@ def keys_rotate(
         ),
     ] = False,
     withdraw_old: Annotated[
-        bool, typer.Option(help="Unpublish the previous keys at once (key compromise)")
+        bool,
+        typer.Option(
+            help="Withdraw the group's previous keys at once (key compromise): they leave the "
+            "JWKS and are listed as tombstones, so every token they signed answers key_revoked"
+        ),
     ] = False,
+    env: Annotated[
+        str, typer.Option("--env", help="Key set: live (jwks.json) or test (jwks-test.json)")
+    ] = "live",
+    purpose: Annotated[
+        str, typer.Option(help="What the key signs: proof or status-list")
+    ] = "proof",
 ) -> None:
-    """Create a new signing key. It is published now and signs after the publish lead
-    (VOUCH_KEY_PUBLISH_LEAD_SECONDS, default 24 h); old keys stay published until their tokens expire."""
+    """Create the next signing key of one group (environment and purpose). It is published now and
+    signs after the publish lead (VOUCH_KEY_PUBLISH_LEAD_SECONDS, default 24 h); the current key's
+    window ends where the new one's begins, and it stays published until its tokens expire."""
+    from vouch.signing.keys import ENVIRONMENTS, PURPOSES
+
+    if env not in ENVIRONMENTS:
+        raise typer.BadParameter(f"--env must be one of {', '.join(ENVIRONMENTS)}")
+    if purpose not in PURPOSES:
+        raise typer.BadParameter(f"--purpose must be one of {', '.join(PURPOSES)}")
     from vouch import db
 
     settings = load_settings(data_dir)
@@ -368,8 +390,18 @@ def keys_rotate(
         runtime = Runtime.build(settings)
         try:
             async with runtime.db.session() as session:
-                old = [row["kid"] for row in await runtime.keyring.describe(session)]
-                row = await runtime.keyring.rotate(session, immediate=immediate or withdraw_old)
+                await runtime.keyring.ensure_key(session)
+                old = [
+                    row["kid"]
+                    for row in await runtime.keyring.describe(session)
+                    if row["environment"] == env and row["purpose"] == purpose
+                ]
+                row = await runtime.keyring.rotate(
+                    session,
+                    immediate=immediate or withdraw_old,
+                    environment=env,
+                    purpose=purpose,
+                )
                 withdrawn = []
                 if withdraw_old:
                     for kid in old:
@@ -380,7 +412,7 @@ def keys_rotate(
             await runtime.close()
 
     kid, not_before, withdrawn = _run(main())
-    console.print(f"new key [bold]{kid}[/] published; signs from {not_before}")
+    console.print(f"new {env} {purpose} key [bold]{kid}[/] published; signs from {not_before}")
     for old_kid in withdrawn:
         console.print(f"withdrawn: {old_kid}")
 
@@ -395,11 +427,19 @@ def verify(
         str | None, typer.Option(help="Expected iss (default: the server URL)")
     ] = None,
     no_revocation: Annotated[
-        bool, typer.Option("--no-revocation", help="Skip the revocation list")
+        bool, typer.Option("--no-revocation", help="Skip the revocation check")
+    ] = False,
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test", help="Check a test-mode proof against the test key set (jwks-test.json)"
+        ),
     ] = False,
 ) -> None:
-    """Verify a proof token offline against the server's published keys."""
-    from vouch_sdk import ProofInvalid, Verifier
+    """Verify a proof token offline against the server's published keys and its status list.
+
+    A test-mode proof is reported as such and refused unless --test is given: it proves nothing."""
+    from vouch_sdk import EnvironmentMismatch, ProofInvalid, RevocationListUnavailable, Verifier
 
     base = (url or os.environ.get("VOUCH_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
     if jwks and not url:
@@ -409,13 +449,30 @@ def verify(
         issuer=issuer or base,
         jwks_url=jwks,
         check_revocation=not no_revocation,
+        test=test,
     )
     try:
         claims = verifier.verify(token)
+    except EnvironmentMismatch as exc:
+        if exc.reason == "test_proof":
+            err_console.print(
+                "[bold red]invalid (test_proof)[/]: a test-mode proof, made with a pk_test_ key; "
+                "it proves nothing about a real person. Pass --test to check it against the "
+                "test key set."
+            )
+        else:
+            err_console.print(f"[bold red]invalid[/] ({exc.reason}): {exc}")
+        raise typer.Exit(1) from None
     except ProofInvalid as exc:
         err_console.print(f"[bold red]invalid[/] ({exc.reason}): {exc}")
         raise typer.Exit(1) from None
-    console.print("[bold green]valid[/]")
+    except RevocationListUnavailable as exc:
+        err_console.print(f"[bold red]unknown[/] (status_unavailable): {exc}")
+        raise typer.Exit(2) from None
+    if test:
+        console.print("[bold yellow]valid TEST proof[/] (test mode: not evidence of anything)")
+    else:
+        console.print("[bold green]valid[/]")
     console.print_json(json.dumps(claims.raw))
 
 

@@ -110,6 +110,43 @@ class ProofRevoked(ProofInvalid):
         return (_rebuild, (type(self), (self.message,), kwargs))
 
 
+class ProofSuspended(ProofRevoked):
+    """The proof's slot in the issuer's Token Status List says *suspended*."""
+
+    reason = "suspended"
+
+
+class EnvironmentMismatch(ProofInvalid):
+    """A test-mode proof met a live verifier (``reason == "test_proof"``), or the reverse
+    (``reason == "live_proof"``). A test proof proves nothing about a real person."""
+
+    reason = "test_proof"
+
+
+class KeyRevoked(ProofInvalid):
+    """The key that signed the token was withdrawn by the issuer (a JWKS tombstone)."""
+
+    reason = "key_revoked"
+
+
+class WrongKeyPurpose(ProofInvalid):
+    """The signing key is published for another purpose (e.g. ``status-list``)."""
+
+    reason = "wrong_key_purpose"
+
+
+class OutsideKeyWindow(ProofInvalid):
+    """``iat`` lies outside the signing key's ``not_before``/``not_after`` window."""
+
+    reason = "outside_key_window"
+
+
+class TokenLifetimeExceeded(ProofInvalid):
+    """``exp`` lies beyond ``iat`` plus the signing key's ``max_token_lifetime``."""
+
+    reason = "token_lifetime_exceeded"
+
+
 class ClaimMismatch(ProofInvalid):
     """A claim (``type`` or ``channel``) differs from the expected value.
 

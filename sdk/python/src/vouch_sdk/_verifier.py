@@ -3,10 +3,15 @@
 The checks follow the integrator checklist, in order:
 
 1. the signature verifies against the issuer's JWKS (the ``alg`` must be one of
-   the accepted asymmetric algorithms and match the key's type),
+   the accepted asymmetric algorithms and match the key's type); the key is not
+   tombstoned, is published for proofs, and ``iat``/``exp`` fit its window and
+   ``max_token_lifetime`` (the key lifecycle the JWKS publishes),
 2. ``exp`` has not passed,
-3. ``iss`` is the expected issuer,
-4. the proof is not in the issuer's signed revocation list,
+3. ``iss`` is the expected issuer, and the proof's environment is the verifier's:
+   a live verifier refuses every ``test: true`` proof (and reads only the live JWKS),
+4. the proof is not revoked or suspended: its slot in the issuer's signed Token Status
+   List (draft-ietf-oauth-status-list) when the token names one — one cached document per
+   list, O(1) per check — else the paged, signed revocation list (older tokens),
 5. optionally ``type`` / ``channel`` are the expected ones,
 6. optionally ``iat`` is recent enough (``max_age``) and ``identifier_hash`` matches.
 
@@ -17,11 +22,15 @@ and async front-ends only decide when to fetch and perform the HTTP requests.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
+import json
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
@@ -30,17 +39,23 @@ import jwt
 
 from ._errors import (
     ClaimMismatch,
+    EnvironmentMismatch,
     IdentifierMismatch,
     InvalidSignature,
     IssuerMismatch,
     JWKSUnavailable,
+    KeyRevoked,
     MalformedProof,
+    OutsideKeyWindow,
     ProofExpired,
     ProofInvalid,
     ProofRevoked,
+    ProofSuspended,
     ProofTooOld,
     RevocationListUnavailable,
+    TokenLifetimeExceeded,
     UnknownKey,
+    WrongKeyPurpose,
 )
 from ._types import ProofClaims, RevokedEntry
 
@@ -96,6 +111,75 @@ _DECODE_OPTIONS: Options = {
 REVOCATION_OVERLAP_SECONDS = 60
 MAX_REVOCATION_PAGES = 10_000
 
+# Key lifecycle: clock skew tolerated on each edge of a key's signing window (the figure
+# proof.holdings' verifiers use, so both answer a token the same way).
+KEY_WINDOW_SKEW_SECONDS = 300
+PURPOSE_PROOF = "proof"
+PURPOSE_STATUS_LIST = "status-list"
+
+# Token Status List (draft-ietf-oauth-status-list): §5.1 header type, §7.1 slot values.
+STATUS_LIST_TYPE = "statuslist+jwt"
+STATUS_LIST_ACCEPT = {"Accept": "application/statuslist+jwt"}
+MAX_STATUS_LIST_BYTES = 2 * 1024 * 1024  # the token as served
+MAX_STATUS_LIST_SLOTS_BYTES = 32 * 1024 * 1024  # the list once inflated (a bomb stops here)
+_STATUS_VALID, _STATUS_INVALID, _STATUS_SUSPENDED = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyPolicy:
+    """What the JWKS says about one key beyond its material (all optional)."""
+
+    purpose: str | None
+    not_before: int | None
+    not_after: int | None
+    max_token_lifetime: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _StatusList:
+    slots: bytes
+    bits: int
+    expires_at: float
+
+
+def _whole(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]``, lowercased, the scheme's default port dropped."""
+    parsed = httpx.URL(url)
+    scheme, host = parsed.scheme.lower(), (parsed.host or "").lower()
+    if scheme not in ("http", "https") or not host:
+        raise ValueError(f"{url!r} is not an absolute http(s) URL")
+    default = {"http": 80, "https": 443}[scheme]
+    if ":" in host:
+        host = f"[{host}]"
+    port = parsed.port
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
+
+
+def _b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def revocation_entries_digest(entries: object) -> str:
+    """SHA-256 (base64url, unpadded) of a revocation page's entries, as the server signs it:
+    the JSON array with sorted keys, no whitespace, UTF-8."""
+    canonical = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -120,6 +204,7 @@ def _resolve_urls(
     revocation_url: str | None,
     jwks: Mapping[str, Any] | None,
     check_revocation: bool,
+    test: bool = False,
 ) -> tuple[str, str | None, str | None]:
     base = base_url.rstrip("/") if base_url else None
     if issuer is None:
@@ -129,7 +214,10 @@ def _resolve_urls(
     if jwks is None and jwks_url is None:
         if base is None:
             raise ValueError("pass base_url, jwks_url or a static jwks")
-        jwks_url = f"{base}/.well-known/jwks.json"
+        # Live and test proofs are signed by disjoint key sets: a live verifier never even
+        # holds a key that could verify a test proof.
+        name = "jwks-test.json" if test else "jwks.json"
+        jwks_url = f"{base}/.well-known/{name}"
     if check_revocation and revocation_url is None:
         if base is None:
             raise ValueError("pass base_url or revocation_url, or check_revocation=False")
@@ -174,6 +262,8 @@ class _Core:
         jwks_ttl: float,
         revocation_ttl: float,
         refetch_min_interval: float,
+        test: bool = False,
+        status_origin: str | None = None,
     ) -> None:
         accepted = tuple(algorithms)
         if not accepted:
@@ -194,17 +284,23 @@ class _Core:
         self.revocation_ttl = revocation_ttl
         self.refetch_min_interval = refetch_min_interval
 
+        self.test = test
+        self.status_origin = status_origin
         self.static = jwks is not None
         self._headers: dict[str, tuple[str, str]] = {}
         self.keys: dict[str, jwt.PyJWK] = {}
+        self.policies: dict[str, _KeyPolicy] = {}
+        self.tombstones: frozenset[str] = frozenset()
+        self.registry_live = False
         self.jwks_fetched_at: float | None = None
         self.jwks_refetched_at: float | None = None
         if jwks is not None:
-            self.keys = self.parse_jwks(jwks)
+            self._store_key_set(jwks)
 
         self.revoked: dict[str, RevokedEntry] = {}
         self.revocation_fetched_at: float | None = None
         self.revocation_iat: int | None = None
+        self.status_lists: dict[str, _StatusList] = {}
 
     # ------------------------------------------------------------------ keys
 
@@ -250,11 +346,66 @@ class _Core:
 
     def store_jwks(self, document: Any, now: float) -> None:
         try:
-            keys = self.parse_jwks(document)
+            self._store_key_set(document)
         except ValueError as exc:
             raise JWKSUnavailable(f"invalid JWKS: {exc}") from exc
-        self.keys = keys
         self.jwks_fetched_at = now
+
+    def _store_key_set(self, document: Any) -> None:
+        keys = self.parse_jwks(document)
+        policies = {
+            kid: _KeyPolicy(
+                purpose=jwk.get("proof_purpose")
+                if isinstance(jwk.get("proof_purpose"), str)
+                else None,
+                not_before=_whole(jwk.get("not_before")),
+                not_after=_whole(jwk.get("not_after")),
+                max_token_lifetime=_whole(jwk.get("max_token_lifetime")),
+            )
+            for jwk in document["keys"]
+            if isinstance(jwk, dict) and isinstance(kid := jwk.get("kid"), str) and kid in keys
+        }
+        raw_tombstones = document.get("proof_tombstones")
+        tombstones = frozenset(
+            entry["kid"]
+            for entry in (raw_tombstones if isinstance(raw_tombstones, list) else [])
+            if isinstance(entry, dict) and isinstance(entry.get("kid"), str)
+        )
+        # One swap of each: a reader sees the old set or the new one.
+        self.keys, self.policies, self.tombstones = keys, policies, tombstones
+        # A registry that labels any key holds every key to its label and window.
+        self.registry_live = any(p.purpose is not None for p in policies.values())
+
+    def lookup(self, kid: str, purpose: str) -> jwt.PyJWK | None:
+        """The key ``kid`` if it may sign a ``purpose`` token; None when it is not published."""
+        if kid in self.tombstones:
+            raise KeyRevoked(f"the issuer withdrew signing key {kid!r}")
+        key = self.keys.get(kid)
+        if key is None:
+            return None
+        if self.registry_live and self.policies[kid].purpose != purpose:
+            raise WrongKeyPurpose(f"signing key {kid!r} is not a {purpose} key")
+        return key
+
+    def check_key_window(self, kid: str, payload: Mapping[str, Any]) -> None:
+        """The signing key's window and lifetime (after its signature verified)."""
+        if not self.registry_live:
+            return
+        policy = self.policies[kid]
+        if policy.not_before is None or policy.not_after is None:
+            return
+        iat, exp = _number(payload.get("iat")), _number(payload.get("exp"))
+        if iat is None:
+            raise OutsideKeyWindow("the token has no iat to place in its key's window")
+        skew = KEY_WINDOW_SKEW_SECONDS
+        if not policy.not_before - skew <= iat <= policy.not_after + skew:
+            raise OutsideKeyWindow(f"iat lies outside the signing window of key {kid!r}")
+        if policy.max_token_lifetime is not None and (
+            exp is None or exp > iat + policy.max_token_lifetime
+        ):
+            raise TokenLifetimeExceeded(
+                f"exp lies beyond iat plus the max_token_lifetime of key {kid!r}"
+            )
 
     # ------------------------------------------------------------------ tokens
 
@@ -282,6 +433,19 @@ class _Core:
             self._headers.clear()
         self._headers[segment] = (alg, kid)
         return alg, kid
+
+    def explain_unknown_key(self, token: str, exc: UnknownKey) -> ProofInvalid:
+        """A live verifier holds no test key, so a test proof meets an unknown kid: say what it
+        is. (Read unverified only to word the refusal; the token is refused either way.)"""
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return exc
+        if claims.get("test") is True and not self.test:
+            return EnvironmentMismatch(
+                "a test-mode proof: it proves nothing about a real person", reason="test_proof"
+            )
+        return exc
 
     def verify_signature(self, token: str, alg: str, key: jwt.PyJWK) -> dict[str, Any]:
         if key.algorithm_name != alg:
@@ -323,6 +487,15 @@ class _Core:
             raise ProofExpired("the proof has expired")
         if payload["iss"] != self.issuer:
             raise IssuerMismatch(f"issuer {payload['iss']!r} is not {self.issuer!r}")
+        is_test = payload.get("test") is True
+        if is_test and not self.test:
+            raise EnvironmentMismatch(
+                "a test-mode proof: it proves nothing about a real person", reason="test_proof"
+            )
+        if self.test and not is_test:
+            raise EnvironmentMismatch(
+                "a live proof given to a test-mode verifier", reason="live_proof"
+            )
         return ProofClaims(
             iss=payload["iss"],
             sub=payload["sub"],
@@ -368,6 +541,107 @@ class _Core:
             claimed = (claims.identifier_hash or "").lower().encode()
             if not hmac.compare_digest(digest, claimed):
                 raise IdentifierMismatch("the proof was issued for a different identifier")
+
+    # ------------------------------------------------------------------ status lists
+
+    def status_reference(self, claims: ProofClaims) -> tuple[str, int] | None:
+        """``(uri, idx)`` of the proof's status-list slot, or None for a token without one."""
+        status = claims.raw.get("status")
+        if status is None:
+            return None
+        reference = status.get("status_list") if isinstance(status, dict) else None
+        if reference is None and isinstance(status, dict):
+            return None  # another status mechanism, which this verifier does not read
+        if not isinstance(reference, dict):
+            raise MalformedProof("claim 'status' is not an object")
+        uri, idx = reference.get("uri"), _whole(reference.get("idx"))
+        if not isinstance(uri, str) or idx is None or idx < 0:
+            raise MalformedProof("claim 'status.status_list' needs a uri and an idx")
+        # The uri comes inside the token: only a list on the issuer's own origin is fetched,
+        # so a token cannot point the verifier at a list (or a host) of its choosing.
+        try:
+            same = self.status_origin is not None and _origin(uri) == self.status_origin
+        except ValueError as exc:
+            raise RevocationListUnavailable(f"status list uri {uri!r}: {exc}") from exc
+        if not same:
+            raise RevocationListUnavailable(
+                f"status list {uri!r} is not on the issuer's origin {self.status_origin!r}"
+            )
+        return uri, idx
+
+    def cached_status_list(self, uri: str, now: float) -> _StatusList | None:
+        cached = self.status_lists.get(uri)
+        return cached if cached is not None and cached.expires_at > now else None
+
+    def status_list_header(self, uri: str, token: str) -> tuple[str, str]:
+        def fail(why: str) -> RevocationListUnavailable:
+            return RevocationListUnavailable(f"status list {uri}: {why}")
+
+        try:
+            header = jwt.get_unverified_header(token)
+            alg, kid = self.parse_header(token)
+        except (jwt.PyJWTError, ProofInvalid) as exc:
+            raise fail(str(exc)) from exc
+        if header.get("typ") != STATUS_LIST_TYPE:  # §5.1: the one thing that marks a list
+            raise fail(f"typ is {header.get('typ')!r}, not {STATUS_LIST_TYPE!r}")
+        return alg, kid
+
+    def read_status_list(
+        self, uri: str, token: str, alg: str, kid: str, key: jwt.PyJWK, now: float
+    ) -> _StatusList:
+        """Verify a Status List Token (§5.1) fetched from ``uri`` and cache its slots."""
+
+        def fail(why: str) -> RevocationListUnavailable:
+            return RevocationListUnavailable(f"status list {uri}: {why}")
+
+        try:
+            claims = self.verify_signature(token, alg, key)
+            self.check_key_window(kid, claims)
+        except ProofInvalid as exc:
+            raise fail(str(exc)) from exc
+        if claims.get("sub") != uri:  # else another list of the issuer could stand in for it
+            raise fail("sub is not the uri it was fetched from")
+        if "iss" in claims and claims["iss"] != self.issuer:
+            raise fail(f"issuer {claims['iss']!r} is not {self.issuer!r}")
+        exp = _number(claims.get("exp"))
+        if exp is None or exp <= now - self.leeway:  # exp is required: no eternal list
+            raise fail("expired or without exp")
+        body = claims.get("status_list")
+        if not isinstance(body, dict) or not isinstance(body.get("lst"), str):
+            raise fail("no status_list.lst")
+        bits = body.get("bits")
+        if bits not in (1, 2, 4, 8):
+            raise fail(f"bits {bits!r} is not 1, 2, 4 or 8")
+        try:
+            inflater = zlib.decompressobj()
+            slots = inflater.decompress(_b64url_decode(body["lst"]), MAX_STATUS_LIST_SLOTS_BYTES)
+        except (ValueError, zlib.error) as exc:
+            raise fail(f"lst does not inflate: {exc}") from exc
+        if inflater.unconsumed_tail:
+            raise fail("lst inflates beyond the size limit")
+        ttl = _number(claims.get("ttl"))
+        lifetime = (
+            min(self.revocation_ttl, ttl) if ttl is not None and ttl > 0 else self.revocation_ttl
+        )
+        entry = _StatusList(slots=slots, bits=bits, expires_at=min(now + lifetime, exp))
+        self.status_lists[uri] = entry
+        return entry
+
+    def check_status(self, claims: ProofClaims, status_list: _StatusList, idx: int) -> None:
+        """The proof's slot: valid passes, revoked and suspended raise, anything else fails
+        closed (§7.1: 0 valid, 1 invalid, 2 suspended, 3 application-specific)."""
+        bits = status_list.bits
+        position = idx * bits
+        if position // 8 >= len(status_list.slots):
+            raise RevocationListUnavailable(f"the status list has no slot {idx}")
+        value = (status_list.slots[position // 8] >> (position % 8)) & ((1 << bits) - 1)
+        if value == _STATUS_VALID:
+            return
+        if value == _STATUS_INVALID:
+            raise ProofRevoked("the proof has been revoked")
+        if value == _STATUS_SUSPENDED:
+            raise ProofSuspended("the proof is suspended")
+        raise RevocationListUnavailable(f"status list slot {idx} holds unknown status {value}")
 
     # ------------------------------------------------------------------ revocation
 
@@ -434,6 +708,13 @@ class _Core:
                 raise fail("signed since does not cover the requested range")
 
         revoked = claims.get("revoked")
+        if revoked is None and isinstance(claims.get("revoked_sha256"), str):
+            # The page signs a digest of its entries, not a copy: the entries must match it.
+            revoked = body.get("revoked")
+            if not hmac.compare_digest(
+                revocation_entries_digest(revoked).encode(), claims["revoked_sha256"].encode()
+            ):
+                raise fail("entries do not match the signed digest")
         if not isinstance(revoked, list):
             raise fail("signed claims have no revoked array")
         for item in revoked:
@@ -474,6 +755,24 @@ class _Core:
         self.revoked = merged  # swapped whole: readers never see a half-merged dict
         self.revocation_iat = fetch.first_iat
         self.revocation_fetched_at = now
+
+
+def _status_origin(base_url: str | None, issuer: str) -> str | None:
+    """The one origin status lists are fetched from: the server's, else the issuer's if it is
+    a URL (an issuer such as ``proof.holdings`` names no origin)."""
+    for candidate in (base_url, issuer):
+        if candidate:
+            try:
+                return _origin(candidate)
+            except ValueError:
+                continue
+    return None
+
+
+def _status_list_text(status_code: int, body: bytes, url: str) -> str:
+    if status_code != 200:
+        raise _unavailable(RevocationListUnavailable, url, f"HTTP {status_code}")
+    return body.decode("utf-8", "replace").strip()
 
 
 def _unavailable(exc_type: type[Exception], url: str, why: str) -> Exception:
@@ -518,12 +817,13 @@ class Verifier:
         jwks_ttl: float = 86400,
         revocation_ttl: float = 300,
         refetch_min_interval: float = 30,
+        test: bool = False,
         timeout: float = 10.0,
         http_client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         issuer, self._jwks_url, self._revocation_url = _resolve_urls(
-            base_url, issuer, jwks_url, revocation_url, jwks, check_revocation
+            base_url, issuer, jwks_url, revocation_url, jwks, check_revocation, test
         )
         self._core = _Core(
             issuer=issuer,
@@ -534,6 +834,8 @@ class Verifier:
             jwks_ttl=jwks_ttl,
             revocation_ttl=revocation_ttl,
             refetch_min_interval=refetch_min_interval,
+            test=test,
+            status_origin=_status_origin(base_url, issuer),
         )
         self._clock = clock
         self._timeout = timeout
@@ -562,11 +864,20 @@ class Verifier:
         """
         core = self._core
         alg, kid = core.parse_header(token)
-        payload = core.verify_signature(token, alg, self._key(kid))
+        try:
+            key = self._key(kid, PURPOSE_PROOF)
+        except UnknownKey as exc:
+            raise core.explain_unknown_key(token, exc) from None
+        payload = core.verify_signature(token, alg, key)
+        core.check_key_window(kid, payload)
         claims = core.check_claims(payload, self._clock())
         if core.check_revocation:
-            self._ensure_revocations()
-            core.check_revoked(claims)
+            reference = core.status_reference(claims)
+            if reference is not None:
+                core.check_status(claims, self._status_list(reference[0]), reference[1])
+            else:
+                self._ensure_revocations()
+                core.check_revoked(claims)
         core.check_expectations(
             claims,
             self._clock(),
@@ -578,13 +889,19 @@ class Verifier:
         return claims
 
     def refresh(self) -> None:
-        """Fetch the JWKS and the revocation list now (e.g. at start-up)."""
+        """Fetch the JWKS now (e.g. at start-up), and every status list already in use.
+
+        The paged revocation list is read only once a token without a status-list slot (an
+        older vouch token) is met, and refreshed here from then on."""
         if not self._core.static:
             with self._jwks_lock:
                 self._fetch_jwks()
         if self._core.check_revocation:
             with self._revocation_lock:
-                self._fetch_revocations()
+                for uri in list(self._core.status_lists):
+                    self._fetch_status_list(uri)
+                if self._core.revocation_fetched_at is not None:
+                    self._fetch_revocations()
 
     def close(self) -> None:
         if self._owns_http and self._http is not None:
@@ -618,23 +935,54 @@ class Verifier:
         document = self._get(self._jwks_url, {}, JWKSUnavailable)
         self._core.store_jwks(document, self._clock())
 
-    def _key(self, kid: str) -> jwt.PyJWK:
+    def _key(self, kid: str, purpose: str) -> jwt.PyJWK:
         core = self._core
         if core.jwks_due(self._clock()):
             with self._jwks_lock:
                 if core.jwks_due(self._clock()):
                     self._fetch_jwks()
-        key = core.keys.get(kid)
+        key = core.lookup(kid, purpose)
         if key is None and core.may_refetch_jwks(self._clock()):
             with self._jwks_lock:
-                key = core.keys.get(kid)
+                key = core.lookup(kid, purpose)
                 if key is None and core.may_refetch_jwks(self._clock()):
                     core.jwks_refetched_at = self._clock()
                     self._fetch_jwks()
-                    key = core.keys.get(kid)
+                    key = core.lookup(kid, purpose)
         if key is None:
             raise UnknownKey(f"no key with kid {kid!r} in the issuer's JWKS")
         return key
+
+    def _status_list(self, uri: str) -> _StatusList:
+        cached = self._core.cached_status_list(uri, self._clock())
+        if cached is not None:
+            return cached
+        with self._revocation_lock:
+            cached = self._core.cached_status_list(uri, self._clock())
+            return cached if cached is not None else self._fetch_status_list(uri)
+
+    def _fetch_status_list(self, uri: str) -> _StatusList:
+        core = self._core
+        if self._http is None:
+            self._http = httpx.Client(timeout=self._timeout)
+        try:
+            with self._http.stream("GET", uri, headers=STATUS_LIST_ACCEPT) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_STATUS_LIST_BYTES:  # read no further than the cap
+                        raise _unavailable(RevocationListUnavailable, uri, "list too large")
+                status_code = response.status_code
+        except httpx.HTTPError as exc:
+            why = str(exc) or type(exc).__name__
+            raise _unavailable(RevocationListUnavailable, uri, why) from exc
+        token = _status_list_text(status_code, bytes(body), uri)
+        alg, kid = core.status_list_header(uri, token)
+        try:
+            key = self._key(kid, PURPOSE_STATUS_LIST)
+        except (ProofInvalid, JWKSUnavailable) as exc:
+            raise RevocationListUnavailable(f"status list key: {exc}") from exc
+        return core.read_status_list(uri, token, alg, kid, key, self._clock())
 
     def _ensure_revocations(self) -> None:
         if not self._core.revocation_due(self._clock()):
@@ -651,8 +999,8 @@ class Verifier:
             body = self._get(self._revocation_url, fetch.params(), RevocationListUnavailable)
             signature, alg, kid = core.revocation_page_header(body)
             try:
-                key = self._key(kid)
-            except (UnknownKey, JWKSUnavailable) as exc:
+                key = self._key(kid, PURPOSE_PROOF)
+            except (ProofInvalid, JWKSUnavailable) as exc:
                 raise RevocationListUnavailable(f"revocation list key: {exc}") from exc
             core.read_revocation_page(fetch, body, signature, alg, key, self._clock())
         core.commit_revocation_fetch(fetch, self._clock())
@@ -675,12 +1023,13 @@ class AsyncVerifier:
         jwks_ttl: float = 86400,
         revocation_ttl: float = 300,
         refetch_min_interval: float = 30,
+        test: bool = False,
         timeout: float = 10.0,
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         issuer, self._jwks_url, self._revocation_url = _resolve_urls(
-            base_url, issuer, jwks_url, revocation_url, jwks, check_revocation
+            base_url, issuer, jwks_url, revocation_url, jwks, check_revocation, test
         )
         self._core = _Core(
             issuer=issuer,
@@ -691,6 +1040,8 @@ class AsyncVerifier:
             jwks_ttl=jwks_ttl,
             revocation_ttl=revocation_ttl,
             refetch_min_interval=refetch_min_interval,
+            test=test,
+            status_origin=_status_origin(base_url, issuer),
         )
         self._clock = clock
         self._timeout = timeout
@@ -715,11 +1066,21 @@ class AsyncVerifier:
         """See :meth:`Verifier.verify`."""
         core = self._core
         alg, kid = core.parse_header(token)
-        payload = core.verify_signature(token, alg, await self._key(kid))
+        try:
+            key = await self._key(kid, PURPOSE_PROOF)
+        except UnknownKey as exc:
+            raise core.explain_unknown_key(token, exc) from None
+        payload = core.verify_signature(token, alg, key)
+        core.check_key_window(kid, payload)
         claims = core.check_claims(payload, self._clock())
         if core.check_revocation:
-            await self._ensure_revocations()
-            core.check_revoked(claims)
+            reference = core.status_reference(claims)
+            if reference is not None:
+                status_list = await self._status_list(reference[0])
+                core.check_status(claims, status_list, reference[1])
+            else:
+                await self._ensure_revocations()
+                core.check_revoked(claims)
         core.check_expectations(
             claims,
             self._clock(),
@@ -731,13 +1092,16 @@ class AsyncVerifier:
         return claims
 
     async def refresh(self) -> None:
-        """Fetch the JWKS and the revocation list now (e.g. at start-up)."""
+        """See :meth:`Verifier.refresh`."""
         if not self._core.static:
             async with self._jwks_lock:
                 await self._fetch_jwks()
         if self._core.check_revocation:
             async with self._revocation_lock:
-                await self._fetch_revocations()
+                for uri in list(self._core.status_lists):
+                    await self._fetch_status_list(uri)
+                if self._core.revocation_fetched_at is not None:
+                    await self._fetch_revocations()
 
     async def aclose(self) -> None:
         if self._owns_http and self._http is not None:
@@ -771,23 +1135,54 @@ class AsyncVerifier:
         document = await self._get(self._jwks_url, {}, JWKSUnavailable)
         self._core.store_jwks(document, self._clock())
 
-    async def _key(self, kid: str) -> jwt.PyJWK:
+    async def _key(self, kid: str, purpose: str) -> jwt.PyJWK:
         core = self._core
         if core.jwks_due(self._clock()):
             async with self._jwks_lock:
                 if core.jwks_due(self._clock()):
                     await self._fetch_jwks()
-        key = core.keys.get(kid)
+        key = core.lookup(kid, purpose)
         if key is None and core.may_refetch_jwks(self._clock()):
             async with self._jwks_lock:
-                key = core.keys.get(kid)
+                key = core.lookup(kid, purpose)
                 if key is None and core.may_refetch_jwks(self._clock()):
                     core.jwks_refetched_at = self._clock()
                     await self._fetch_jwks()
-                    key = core.keys.get(kid)
+                    key = core.lookup(kid, purpose)
         if key is None:
             raise UnknownKey(f"no key with kid {kid!r} in the issuer's JWKS")
         return key
+
+    async def _status_list(self, uri: str) -> _StatusList:
+        cached = self._core.cached_status_list(uri, self._clock())
+        if cached is not None:
+            return cached
+        async with self._revocation_lock:
+            cached = self._core.cached_status_list(uri, self._clock())
+            return cached if cached is not None else await self._fetch_status_list(uri)
+
+    async def _fetch_status_list(self, uri: str) -> _StatusList:
+        core = self._core
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self._timeout)
+        try:
+            async with self._http.stream("GET", uri, headers=STATUS_LIST_ACCEPT) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_STATUS_LIST_BYTES:  # read no further than the cap
+                        raise _unavailable(RevocationListUnavailable, uri, "list too large")
+                status_code = response.status_code
+        except httpx.HTTPError as exc:
+            why = str(exc) or type(exc).__name__
+            raise _unavailable(RevocationListUnavailable, uri, why) from exc
+        token = _status_list_text(status_code, bytes(body), uri)
+        alg, kid = core.status_list_header(uri, token)
+        try:
+            key = await self._key(kid, PURPOSE_STATUS_LIST)
+        except (ProofInvalid, JWKSUnavailable) as exc:
+            raise RevocationListUnavailable(f"status list key: {exc}") from exc
+        return core.read_status_list(uri, token, alg, kid, key, self._clock())
 
     async def _ensure_revocations(self) -> None:
         if not self._core.revocation_due(self._clock()):
@@ -804,8 +1199,8 @@ class AsyncVerifier:
             body = await self._get(self._revocation_url, fetch.params(), RevocationListUnavailable)
             signature, alg, kid = core.revocation_page_header(body)
             try:
-                key = await self._key(kid)
-            except (UnknownKey, JWKSUnavailable) as exc:
+                key = await self._key(kid, PURPOSE_PROOF)
+            except (ProofInvalid, JWKSUnavailable) as exc:
                 raise RevocationListUnavailable(f"revocation list key: {exc}") from exc
             core.read_revocation_page(fetch, body, signature, alg, key, self._clock())
         core.commit_revocation_fetch(fetch, self._clock())
