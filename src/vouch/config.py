@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     body_limit_bytes: int = 10 * 1024
     rate_limit_api: str = "100/minute"
     rate_limit_public: str = "60/minute"
+    # The paged revocation list is read page after page by a cold verifier (1,000 pages at
+    # 500,000 revocations), so it has its own, wider per-IP limit instead of the public one.
+    rate_limit_revocation_list: str = "3000/minute"
     rate_limit_auth_failures: str = "30/minute"
     rate_limit_probes: str = "10/hour"
     rate_limit_enabled: bool = True

@@ -88,6 +88,12 @@ async def _public_caller(request: Request) -> None:
     )
 
 
+async def _revocation_list_reader(request: Request) -> None:
+    rule = runtime_of(request).settings.rate_limit_revocation_list
+    await _rate_limit(request, rule, "revocations", client_ip(request))
+
+
 ApiCaller = Annotated[Principal, Depends(_api_caller)]
 TestCaller = Annotated[Principal, Depends(_test_caller)]
 PublicCaller = Annotated[None, Depends(_public_caller)]
+RevocationListReader = Annotated[None, Depends(_revocation_list_reader)]

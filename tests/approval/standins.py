@@ -449,12 +449,14 @@ async def verify_offline(client: httpx.AsyncClient, token: str) -> dict[str, Any
     import jwt
 
     header = jwt.get_unverified_header(token)
-    for name, is_test in (("jwks.json", False), ("jwks-test.json", True)):
-        jwks = (await client.get(f"/.well-known/{name}")).json()
-        key = next((k for k in jwks["keys"] if k["kid"] == header["kid"]), None)
-        if key is not None:
-            break
-    assert key is not None, f"kid {header['kid']} is in neither key set"
+    found = [
+        (key, is_test)
+        for name, is_test in (("jwks.json", False), ("jwks-test.json", True))
+        for key in (await client.get(f"/.well-known/{name}")).json()["keys"]
+        if key["kid"] == header["kid"]
+    ]
+    assert len(found) == 1, f"kid {header['kid']} is in {len(found)} key sets, not one"
+    key, is_test = found[0]
     claims: dict[str, Any] = jwt.decode(
         token, jwt.PyJWK(key).key, algorithms=[header["alg"]], issuer="https://vouch.test"
     )

@@ -167,8 +167,23 @@ class TestRateLimits:
         async with app.router.lifespan_context(app):
             await app.state.vouch.limiter.reset()
             async with _client(app) as c:
-                codes = [(await c.get("/api/v1/proofs/revoked")).status_code for _ in range(3)]
+                codes = [(await c.get("/.well-known/jwks.json")).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
+
+    async def test_a_cold_revocation_list_read_is_not_cut_by_the_public_limit(
+        self, settings_factory: Any
+    ) -> None:
+        app = create_app(
+            settings_factory(rate_limit_public="2/minute", rate_limit_revocation_list="5/minute")
+        )
+        async with app.router.lifespan_context(app):
+            await app.state.vouch.limiter.reset()
+            async with _client(app) as c:
+                codes = [(await c.get("/api/v1/proofs/revoked")).status_code for _ in range(6)]
+                # Its own limit leaves the public one untouched.
+                jwks = (await c.get("/.well-known/jwks.json")).status_code
+        assert codes == [200] * 5 + [429]
+        assert jwks == 200
 
     async def test_failed_keys_are_limited_per_ip(self, settings_factory: Any) -> None:
         app = create_app(settings_factory(rate_limit_auth_failures="3/minute"))

@@ -225,9 +225,16 @@ class TestRevocationList:
                 body["signature"], key, algorithms=["RS256"], issuer="https://vouch.test"
             )
             assert signed["type"] == "revocation_list"
-            assert signed["revoked"] == body["revoked"]
+            # The page signs a digest of its entries, not a second copy of them.
+            assert "revoked" not in signed
+            canonical = json.dumps(
+                body["revoked"], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+            digest = hashlib.sha256(canonical.encode()).digest()
+            assert signed["revoked_sha256"] == _b64(digest)
             assert signed["has_more"] == body["has_more"]
-            seen += [e["proof_id"] for e in signed["revoked"]]
+            assert {e["proof_type"] for e in body["revoked"]} == {"phone"}
+            seen += [e["proof_id"] for e in body["revoked"]]
             pages += 1
             cursor = body["next_cursor"]
             if not body["has_more"]:
@@ -277,3 +284,15 @@ class TestProofTokenClaims:
             "user_id",
         }
         assert PHONE not in str(claims)
+
+
+def test_server_and_sdk_compute_the_same_page_digest() -> None:
+    from vouch.proofs.service import revocation_entries_digest as server_digest
+    from vouch_sdk._verifier import revocation_entries_digest as sdk_digest
+
+    entries = [
+        {"proof_id": "a" * 24, "revoked_at": "2026-01-01T00:00:00.000Z", "reason": "fraud"},
+        {"proof_id": "b" * 24, "revoked_at": "2026-01-02T00:00:00.000Z", "reason": "über ✓"},
+    ]
+    assert server_digest(entries) == sdk_digest(entries)
+    assert server_digest(entries) != server_digest(entries[:1])

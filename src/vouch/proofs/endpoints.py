@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vouch.deps import ApiCaller, PublicCaller, RuntimeDep, Session
+from vouch.deps import ApiCaller, RevocationListReader, RuntimeDep, Session
 from vouch.errors import NotFound
 from vouch.kit.ids import is_object_id
 from vouch.proofs import service
@@ -46,7 +46,7 @@ async def revocation_list(
     response: Response,
     session: Session,
     runtime: RuntimeDep,
-    _public: PublicCaller,
+    _reader: RevocationListReader,
     since: datetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(gt=0, le=REVOCATION_PAGE_MAX)] = REVOCATION_PAGE_MAX,

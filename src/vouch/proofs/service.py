@@ -9,7 +9,9 @@ becomes ``revoked``); they never read each other's tables.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
+import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,6 +250,15 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from exc
 
 
+def revocation_entries_digest(entries: list[dict[str, Any]]) -> str:
+    """What a revocation page signs in place of its entries: SHA-256 of the entries as JSON with
+    sorted keys, no whitespace, UTF-8, base64url without padding (docs/proofs.md)."""
+    canonical = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    )
+
+
 async def revocation_list(
     session: AsyncSession,
     runtime: Runtime,
@@ -256,7 +267,11 @@ async def revocation_list(
     cursor: str | None,
     limit: int,
 ) -> dict[str, Any]:
-    """Revoked proofs, newest first, signed as a JWT so that offline verifiers can trust a copy."""
+    """Revoked proofs, newest first, for proof.holdings-compatible clients.
+
+    The page is signed as a JWT over a digest of its entries (``revoked_sha256``, see
+    ``vouch_sdk.revocation_entries_digest``) and its paging facts, not over a second copy of the
+    entries: a page costs its entries once. Token Status Lists are the scalable read."""
     conditions: list[ColumnElement[bool]] = [Proof.revoked_at.is_not(None)]
     if since is not None:
         conditions.append(Proof.revoked_at >= since)
@@ -280,6 +295,7 @@ async def revocation_list(
             "proof_id": r.id,
             "revoked_at": isoformat_ms(r.revoked_at),  # type: ignore[arg-type]
             "reason": r.revoked_reason,
+            "proof_type": r.type,
         }
         for r in rows
     ]
@@ -295,7 +311,7 @@ async def revocation_list(
         session,
         {
             "type": "revocation_list",
-            "revoked": entries,
+            "revoked_sha256": revocation_entries_digest(entries),
             "count": len(entries),
             "since": since_text,
             "cursor": cursor,
