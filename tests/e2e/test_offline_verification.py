@@ -103,6 +103,53 @@ class TestForeignJoseLibrary:
         for proof in (old, new):
             assert jose_verify(tmp_path, jwks, proof["proof_token"], issuer)["ok"] is True
 
+    async def test_status_list_token_decodes_in_node_jose(
+        self, client: httpx.AsyncClient, keys: Keys, app: FastAPI, tmp_path: Path
+    ) -> None:
+        runtime = app.state.vouch
+        kept = await live_proof(client, runtime, keys.live_headers)
+        gone = await live_proof(client, runtime, keys.live_headers)
+        revoke = await client.post(f"/api/v1/proofs/{gone['id']}/revoke", headers=keys.live_headers)
+        assert revoke.status_code == 200
+        refs = [_status_ref(p["proof_token"]) for p in (kept, gone)]
+        assert refs[0]["uri"] == refs[1]["uri"] and refs[0]["idx"] != refs[1]["idx"]
+        response = await client.get(refs[0]["uri"].removeprefix("https://vouch.test"))
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/statuslist+jwt"
+        jwks = (await client.get("/.well-known/jwks.json")).json()
+        jwks_file = tmp_path / "jwks.json"
+        jwks_file.write_text(json.dumps(jwks))
+        result = subprocess.run(
+            [NODE or "node", str(INTEROP / "statuslist.mjs"), str(jwks_file)]
+            + [str(r["idx"]) for r in refs],
+            input=response.text,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        decoded = json.loads(result.stdout)
+        assert decoded["ok"] is True, decoded
+        assert decoded["header"]["typ"] == "statuslist+jwt"
+        signer = next(k for k in jwks["keys"] if k["kid"] == decoded["header"]["kid"])
+        assert signer["proof_purpose"] == "status-list"
+        payload = decoded["payload"]
+        assert payload["sub"] == refs[0]["uri"]
+        assert payload["ttl"] == runtime.settings.status_list_ttl_seconds
+        assert payload["exp"] > payload["iat"]
+        assert payload["status_list"]["bits"] == 2
+        assert decoded["slots"] == {str(refs[0]["idx"]): 0, str(refs[1]["idx"]): 1}
+        assert decoded["size"] * 4 > max(r["idx"] for r in refs)
+
+
+def _status_ref(token: str) -> dict[str, Any]:
+    import jwt
+
+    ref: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})["status"][
+        "status_list"
+    ]
+    return ref
+
 
 def _proof_kids(jwks: dict[str, Any]) -> list[str]:
     return [key["kid"] for key in jwks["keys"] if key.get("proof_purpose") == "proof"]
