@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from tests.channels.email_standins import (
     EMAIL_FROM,
+    INBOUND,
     SMTP_USER,
     DnsStandIn,
     SmtpSink,
@@ -102,6 +103,27 @@ async def mailed(ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink) -> tuple[st
 
 
 class TestResend:
+    async def test_live_create_mails_the_code_and_never_shows_it(
+        self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink
+    ) -> None:
+        response = await ec.post(
+            "/api/v1/verifications",
+            json={"type": "email", "channel": "email", "identifier": "Ona@Example.com"},
+            headers=ekeys.live_headers,
+        )
+        assert response.status_code == 201, response.text
+        v = response.json()
+        ((_, rcpts, message),) = sink.messages
+        assert rcpts == ["ona@example.com"]
+        code = CODE.search(message.get_content())
+        assert code
+        # The code reached only the mailbox: not the challenge, not anywhere in the response.
+        assert "code" not in v["challenge"]
+        assert code.group(1) not in response.text
+        assert v["challenge"]["send_to"] == "ona@example.com"
+        fetched = await ec.get(f"/api/v1/verifications/{v['id']}", headers=ekeys.live_headers)
+        assert code.group(1) not in fetched.text
+
     async def test_live_mode_sends_code_and_link_through_smtp(
         self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink
     ) -> None:
@@ -111,8 +133,9 @@ class TestResend:
         body = response.json()
         assert body["delivery"] == {"channel": "email", "to": "ona@example.com", "status": "sent"}
         assert "challenge" not in body and body["status"] == "pending"
-        ((envelope_from, rcpts, message),) = sink.messages
-        assert sink.logins == [SMTP_USER]
+        # One mail at create, one for the resend.
+        (_, (envelope_from, rcpts, message)) = sink.messages
+        assert sink.logins == [SMTP_USER, SMTP_USER]
         assert rcpts == ["ona@example.com"] and envelope_from == EMAIL_FROM
         assert message["From"] == EMAIL_FROM and message["To"] == "ona@example.com"
         assert message["Auto-Submitted"] == "auto-generated"
@@ -135,11 +158,12 @@ class TestResend:
         self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink
     ) -> None:
         v = await new_verification(ec, ekeys)
-        first = v["challenge"]["code"]
+        first = CODE.search(sink.messages[0][2].get_content())
+        assert first and "code" not in v["challenge"]
         assert (await resend(ec, ekeys, v["id"])).status_code == 200
         response = await ec.post(
             f"/api/v1/verifications/{v['id']}/submit",
-            json={"code": first},
+            json={"code": first.group(1)},
             headers=ekeys.live_headers,
         )
         assert response.status_code == 400
@@ -171,8 +195,31 @@ class TestResend:
     ) -> None:
         await mailed(ec, ekeys, sink)
         async with eapp.state.vouch.db.session() as session:
-            (row,) = (await session.scalars(select(OutboundMessage))).all()
-        assert row.status == "sent" and row.body is None and row.payload is None
+            rows = (await session.scalars(select(OutboundMessage))).all()
+        assert len(rows) == 2  # at create and the resend
+        for row in rows:
+            assert row.status == "sent" and row.body is None and row.payload is None
+
+    async def test_inbound_only_live_shows_the_code_to_mail_and_refuses_submit(
+        self, settings_factory: Any, dns_server: DnsStandIn
+    ) -> None:
+        async with email_app(settings_factory, dns_server) as app, client_for(app) as client:
+            keys = await make_keys(app.state.vouch)
+            v = await new_verification(client, keys)
+            # No outbound mail: the person mails the code to vouch, whose DKIM check is the
+            # evidence. The caller sees the code, so the caller's own submit proves nothing.
+            code = v["challenge"]["code"]
+            assert v["challenge"]["send_to"] == INBOUND
+            assert code in v["challenge"]["instruction"]
+            response = await client.post(
+                f"/api/v1/verifications/{v['id']}/submit",
+                json={"code": code},
+                headers=keys.live_headers,
+            )
+            after = await status(client, keys, v["id"])
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "unsupported_for_type"
+        assert after["status"] == "pending" and after["attempts"] == 0
 
     async def test_domain_verification_mails_its_administrative_mailbox(
         self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink
@@ -211,21 +258,34 @@ class TestResend:
         self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink
     ) -> None:
         v = await new_verification(ec, ekeys)
-        codes = [(await resend(ec, ekeys, v["id"])).status_code for _ in range(6)]
-        assert codes == [200] * 5 + [429]
+        # The mail sent at create counts against the same limit.
+        codes = [(await resend(ec, ekeys, v["id"])).status_code for _ in range(5)]
+        assert codes == [200] * 4 + [429]
         assert len(sink.messages) == 5
 
     async def test_live_mode_without_smtp_is_refused(
         self, settings_factory: Any, dns_server: DnsStandIn
     ) -> None:
-        async with email_app(settings_factory, dns_server) as app, client_for(app) as client:
+        async with (
+            email_app(settings_factory, dns_server, inbound_email_address=None) as app,
+            client_for(app) as client,
+        ):
             keys = await make_keys(app.state.vouch)
-            v = await new_verification(client, keys)
-            response = await resend(client, keys, v["id"])
+            response = await client.post(
+                "/api/v1/verifications",
+                json={"type": "email", "channel": "email", "identifier": "ona@example.com"},
+                headers=keys.live_headers,
+            )
+            async with app.state.vouch.db.session() as session:
+                stored = (await session.scalars(select(Verification))).all()
+        # Neither outbound mail nor an inbound address: a live code could reach no one but the
+        # caller, so the verification is refused and nothing is stored.
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "channel_not_configured"
+        assert "VOUCH_SMTP_URL" in response.json()["error"]["message"]
+        assert stored == []
 
-    async def test_smtp_failure_is_503_and_the_first_code_keeps_working(
+    async def test_smtp_failure_at_create_is_503_and_stores_nothing(
         self, settings_factory: Any, dns_server: DnsStandIn
     ) -> None:
         down = f"smtp://127.0.0.1:{free_port()}"
@@ -234,17 +294,16 @@ class TestResend:
             client_for(app) as client,
         ):
             keys = await make_keys(app.state.vouch)
-            v = await new_verification(client, keys)
-            response = await resend(client, keys, v["id"])
-            assert response.status_code == 503
-            submitted = await client.post(
-                f"/api/v1/verifications/{v['id']}/submit",
-                json={"code": v["challenge"]["code"]},
+            response = await client.post(
+                "/api/v1/verifications",
+                json={"type": "email", "channel": "email", "identifier": "ona@example.com"},
                 headers=keys.live_headers,
             )
-            assert submitted.json()["status"] == "verified"
+            # The code could not be mailed, so the verification is not created at all.
+            assert response.status_code == 503
             async with app.state.vouch.db.session() as session:
                 assert (await session.scalars(select(OutboundMessage))).all() == []
+                assert (await session.scalars(select(Verification))).all() == []
 
 
 class TestMagicLink:

@@ -325,6 +325,26 @@ class TestSubmit:
         claims = jwt.decode(body["proof_token"], options={"verify_signature": False})
         assert claims["sub"] == data["id"]
 
+    @pytest.mark.parametrize("channel", ["telegram", "whatsapp", "sms"])
+    async def test_live_relayed_sender_is_refused_and_counts_nothing(
+        self, client: httpx.AsyncClient, keys: Keys, channel: str
+    ) -> None:
+        # In live mode only the provider's own signed webhook may say who sent the code: a
+        # caller's ``source_identifier`` is its word, not evidence.
+        data = await create_verification(client, keys.live_headers, channel=channel)
+        response = await client.post(
+            f"/api/v1/verifications/{data['id']}/submit",
+            json={"challenge_code": data["challenge"]["code"], "source_identifier": PHONE},
+            headers=keys.live_headers,
+        )
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "unsupported_for_type"
+        body = (
+            await client.get(f"/api/v1/verifications/{data['id']}", headers=keys.live_headers)
+        ).json()
+        assert body["status"] == "pending" and body["attempts"] == 0
+        assert "proof_token" not in body or body["proof_token"] is None
+
     async def test_lowercase_code_is_accepted(self, client: httpx.AsyncClient, keys: Keys) -> None:
         data = await create_verification(
             client, keys.test_headers, type="email", channel="email", identifier="a@example.com"

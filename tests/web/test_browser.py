@@ -108,10 +108,16 @@ class TestApprovalPageInChromium:
             assert approval.channel == "web"
             assert not [m for m in console if "Content Security Policy" in m]
 
-            jwks = httpx.get(f"{base}/.well-known/jwks.json").json()
+            # A pk_test_ key made this approval, so its proof is signed by a test key: published
+            # only in the test key set, never in the live one.
+            live_jwks = httpx.get(f"{base}/.well-known/jwks.json").json()
+            test_jwks = httpx.get(f"{base}/.well-known/jwks-test.json").json()
         assert approval.proof_token is not None
         header = jwt.get_unverified_header(approval.proof_token)
-        key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+        assert header["kid"] not in {k["kid"] for k in live_jwks["keys"]}
+        matching = [k for k in test_jwks["keys"] if k["kid"] == header["kid"]]
+        assert len(matching) == 1, header
+        key = matching[0]
         claims = jwt.decode(
             approval.proof_token,
             jwt.PyJWK(key).key,
@@ -119,3 +125,4 @@ class TestApprovalPageInChromium:
             issuer="https://vouch.test",
         )
         assert claims["decision"] == "approve" and claims["channel"] == "web"
+        assert claims["test"] is True

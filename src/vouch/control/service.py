@@ -157,7 +157,8 @@ async def create(
             challenge["instruction"] = templates.render_text(
                 override.body,
                 {
-                    "code": code,
+                    # A code the challenge withholds (live email) stays out of the text too.
+                    "code": challenge.get("code", ""),
                     "channel": channel,
                     "user_identifier": identifier,
                     "expires_in": f"{CHALLENGE_TTL_SECONDS[type_] // 60} minutes",
@@ -165,7 +166,9 @@ async def create(
                 },
             )
     await method.after_create(session, ctx, test_mode=principal.is_test)
-    if getattr(method, "mails_code_on_create", False) and not principal.is_test:
+    mails = getattr(method, "mails_code", None)
+    mails_now = mails(verification) if callable(mails) else True
+    if getattr(method, "mails_code_on_create", False) and not principal.is_test and mails_now:
         from vouch.control import email_flow
 
         await email_flow.resend(session, runtime, principal, verification.id)

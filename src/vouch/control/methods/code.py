@@ -2,13 +2,16 @@
 
 ``ReverseOtpMethod`` (phone over WhatsApp, Telegram, SMS; seed "The Innovation: Reverse OTP"): vouch
 shows a code and the person sends it *to* vouch from the asset. Control is proven by who the message
-came from, so a bare code is never enough: ``submit`` must carry the sender
-(``{challenge_code, source_identifier}``), which an integrator relaying messages from its own
-provider account attests to. The provider webhooks of the channel modules complete these without
-``submit``.
+came from, which only the provider can vouch for: the provider webhooks of the channel modules
+complete these. A live ``submit`` is refused (``unsupported_for_type``): a caller's word about the
+sender is not evidence. In test mode ``submit {challenge_code, source_identifier}`` still works, so
+integrations can be built without a provider account.
 
-``EmailCodeMethod`` (email, and domain via an administrative mailbox): the code travels to the
-mailbox, so knowing it proves control and ``submit {code}`` completes the verification.
+``EmailCodeMethod`` (email): in live mode the code travels only to the mailbox (mailed at create,
+never in a response), so knowing it proves control and ``submit {code}`` completes the
+verification. Without outbound mail, a server with an inbound address shows the code for the person
+to mail *to* vouch (DKIM-checked on arrival) and refuses ``submit``; with neither, a live email
+verification is refused at create.
 
 ``AwaitingMethod``: channels whose proof is a signature, an OAuth grant, a DNS record or an HTTP file.
 They can be created (and completed with ``test-verify`` in test mode); a code ``submit`` cannot
@@ -74,7 +77,17 @@ class _CodeMethodBase:
     ) -> None:
         return None
 
+    def refuses_live_submit(self, ctx: SubmitContext) -> bool:
+        """Whether a live ``submit`` could only rest on the caller's word."""
+        return False
+
     async def check_submission(self, ctx: SubmitContext) -> Outcome:
+        if ctx.verification.environment == "live" and self.refuses_live_submit(ctx):
+            raise BadRequest(
+                f"A {self.type} verification over {self.channel} is completed by the person's own "
+                "message to vouch, not by submitting its code",
+                code="unsupported_for_type",
+            )
         code = _submitted_code(ctx.payload)
         source = ctx.payload.get("source_identifier")
         if source is None and self.requires_source:
@@ -124,6 +137,9 @@ class _CodeMethodBase:
 class ReverseOtpMethod(_CodeMethodBase):
     requires_source = True
 
+    def refuses_live_submit(self, ctx: SubmitContext) -> bool:
+        return True
+
     def challenge(self, ctx: ChallengeContext) -> dict[str, Any]:
         data = super().challenge(ctx)
         settings = ctx.settings
@@ -150,19 +166,59 @@ class ReverseOtpMethod(_CodeMethodBase):
         return data
 
 
+CODE_DELIVERY = "code_delivery"  # method_state: "mail" (vouch mails the code) or "inbound"
+
+
 class EmailCodeMethod(_CodeMethodBase):
     requires_source = False
 
+    def _delivery(self, ctx: ChallengeContext) -> str:
+        if ctx.verification.environment == "test" or ctx.settings.smtp_url:
+            return "mail"
+        return "inbound" if ctx.settings.inbound_email_address else "none"
+
+    # The verification service mails the code once the verification exists (live mode), when
+    # ``mails_code`` says this verification's code goes by mail.
+    mails_code_on_create = True
+
+    def mails_code(self, verification: Any) -> bool:
+        return bool((verification.method_state or {}).get(CODE_DELIVERY, "mail") == "mail")
+
     def challenge(self, ctx: ChallengeContext) -> dict[str, Any]:
         data = super().challenge(ctx)
+        delivery = self._delivery(ctx)
+        ctx.verification.method_state = {
+            **(ctx.verification.method_state or {}),
+            CODE_DELIVERY: delivery,
+        }
         inbound = ctx.settings.inbound_email_address
-        if inbound:
+        if ctx.verification.environment == "live" and delivery == "mail":
+            # The code reaches only the mailbox: knowing it is what proves control.
+            del data["code"]
+            data["instruction"] = f"Enter the code vouch emailed to {ctx.verification.identifier}"
+            data["send_to"] = ctx.verification.identifier
+        elif inbound:
             data["instruction"] = f"Email {ctx.code} to {inbound}"
             data["send_to"] = inbound
             data["deep_link"] = f"mailto:{inbound}?subject={quote(ctx.code)}&body={quote(ctx.code)}"
         else:
             data["instruction"] = f"Enter the code {ctx.code} sent to your mailbox"
         return data
+
+    async def after_create(
+        self, session: AsyncSession, ctx: ChallengeContext, *, test_mode: bool
+    ) -> None:
+        if not test_mode and self._delivery(ctx) == "none":
+            raise BadRequest(
+                "Live email verification needs outbound mail (VOUCH_SMTP_URL, or the project's "
+                "PUT /api/v1/channels/email/credentials) or an inbound address "
+                "(VOUCH_INBOUND_EMAIL_ADDRESS)",
+                code="channel_not_configured",
+            )
+
+    def refuses_live_submit(self, ctx: SubmitContext) -> bool:
+        # A code shown for the person to mail to vouch is known to the caller too.
+        return (ctx.verification.method_state or {}).get(CODE_DELIVERY) == "inbound"
 
 
 class AwaitingMethod(_CodeMethodBase):
