@@ -224,7 +224,8 @@ async def submit(
         SubmitContext(verification, payload, settings, runtime.code_key)
     )
     if isinstance(outcome, Accepted):
-        if await complete(session, runtime, verification):
+        extra = outcome.detail.get("claims")
+        if await complete(session, runtime, verification, extra_claims=extra):
             return verification
         await session.refresh(verification)
         _require_pending(verification)
@@ -304,7 +305,13 @@ async def test_verify(
     return verification
 
 
-async def complete(session: AsyncSession, runtime: Runtime, verification: Verification) -> bool:
+async def complete(
+    session: AsyncSession,
+    runtime: Runtime,
+    verification: Verification,
+    *,
+    extra_claims: dict[str, Any] | None = None,
+) -> bool:
     """Complete a pending verification once and mint its proof. False if it was not pending."""
     # Whole seconds: ``verified_at`` then equals the token's ``iat`` and the proof's expiry is
     # exactly ``verified_at`` + lifetime, as in the golden vectors.
@@ -323,6 +330,8 @@ async def complete(session: AsyncSession, runtime: Runtime, verification: Verifi
             "identifier_hash": verification.identifier_hash,
             "verified_at": isoformat_ms(now),
             "user_id": verification.project_id,
+            # What the evidence was, when it matters to a relying party (``relayed``).
+            **(extra_claims or {}),
         },
     )
     await repository.attach_proof(session, verification.id, minted.token, minted.expires_at)

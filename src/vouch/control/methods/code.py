@@ -4,8 +4,10 @@
 shows a code and the person sends it *to* vouch from the asset. Control is proven by who the message
 came from, which only the provider can vouch for: the provider webhooks of the channel modules
 complete these. A live ``submit`` is refused (``unsupported_for_type``): a caller's word about the
-sender is not evidence. In test mode ``submit {challenge_code, source_identifier}`` still works, so
-integrations can be built without a provider account.
+sender is not evidence — unless it relays the provider's own signed message (``submit {relay}``,
+``vouch.control.relay``), which vouch checks itself and the proof marks ``relayed``. In test mode
+``submit {challenge_code, source_identifier}`` still works, so integrations can be built without a
+provider account.
 
 ``EmailCodeMethod`` (email): in live mode the code travels only to the mailbox (mailed at create,
 never in a response), so knowing it proves control and ``submit {code}`` completes the
@@ -139,6 +141,13 @@ class ReverseOtpMethod(_CodeMethodBase):
 
     def refuses_live_submit(self, ctx: SubmitContext) -> bool:
         return True
+
+    async def check_submission(self, ctx: SubmitContext) -> Outcome:
+        if "relay" in ctx.payload:
+            from vouch.control import relay
+
+            return relay.check(ctx)
+        return await super().check_submission(ctx)
 
     def challenge(self, ctx: ChallengeContext) -> dict[str, Any]:
         data = super().challenge(ctx)
