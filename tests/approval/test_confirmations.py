@@ -526,13 +526,15 @@ class TestTestMode:
 
 class TestReading:
     async def test_long_poll_returns_as_soon_as_it_is_decided(
-        self, dc: httpx.AsyncClient, dkeys: Keys
+        self, dc: httpx.AsyncClient, dkeys: Keys, dapp: FastAPI
     ) -> None:
         hitl = await create_hitl(dc, dkeys.test_headers, [TELEGRAM])
         created = (await create_confirmation(dc, dkeys.test_headers, hitl["id"])).json()
 
         async def decide_soon() -> None:
-            await asyncio.sleep(0.3)
+            # Decide once the poll is waiting on the bus (not after a guessed delay).
+            channel = f"confirmation:{created['id']}"
+            await asyncio.wait_for(dapp.state.vouch.bus.hub.wait_for_subscriber(channel), 10)
             await dc.post(
                 f"/api/v1/confirmations/{created['id']}/test-respond",
                 json={"action": "deny", "text": "no"},
@@ -562,7 +564,7 @@ class TestReading:
         assert too_long.status_code == 400
 
     async def test_event_stream_reports_the_decision(
-        self, dc: httpx.AsyncClient, dkeys: Keys
+        self, dc: httpx.AsyncClient, dkeys: Keys, dapp: FastAPI
     ) -> None:
         hitl = await create_hitl(dc, dkeys.test_headers, [TELEGRAM])
         created = (await create_confirmation(dc, dkeys.test_headers, hitl["id"])).json()
@@ -579,7 +581,10 @@ class TestReading:
                         events.append((name, json.loads(line[6:])))
 
         listener = asyncio.create_task(listen())
-        await asyncio.sleep(0.3)
+        # Decide once the stream is subscribed to the bus (httpx's ASGI transport hands over the
+        # body only when the response ends, so the first event cannot be awaited here).
+        channel = f"confirmation:{created['id']}"
+        await asyncio.wait_for(dapp.state.vouch.bus.hub.wait_for_subscriber(channel), 10)
         await dc.post(
             f"/api/v1/confirmations/{created['id']}/test-respond",
             json={"action": "approve"},

@@ -110,6 +110,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _wait_healthy(base: str, proc: subprocess.Popen[str], seconds: float = 60) -> None:
+    """Until ``/health`` answers 200; fails if the server exits or never gets there."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}: {proc.communicate()[0]}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"server did not answer /health at {base} within {seconds} s")
+
+
 @pytest.mark.slow
 class TestServe:
     def test_fresh_serve_prints_a_key_and_a_working_curl_line(self, tmp_path: Path) -> None:
@@ -125,16 +140,8 @@ class TestServe:
         )
         try:
             output = ""
-            deadline = time.monotonic() + 60
             base = f"http://127.0.0.1:{port}"
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            else:
-                pytest.fail("server did not start")
+            _wait_healthy(base, proc)
             proc.send_signal(signal.SIGINT)
             output = proc.communicate(timeout=30)[0]
         finally:
@@ -152,13 +159,7 @@ class TestServe:
             text=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    httpx.get(f"{base}/health", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            _wait_healthy(base, proc)
             response = httpx.post(
                 f"{base}/api/v1/verifications",
                 headers={"Authorization": f"Bearer {key_match.group(0)}"},

@@ -37,6 +37,7 @@ QUEUE_SIZE = 100
 class Hub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._joined: dict[str, asyncio.Event] = {}
 
     def deliver(self, channel: str, message: dict[str, Any]) -> None:
         for queue in list(self._subscribers.get(channel, ())):
@@ -47,6 +48,9 @@ class Hub:
     async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         self._subscribers.setdefault(channel, set()).add(queue)
+        joined = self._joined.pop(channel, None)
+        if joined is not None:
+            joined.set()
         try:
             yield queue
         finally:
@@ -55,6 +59,12 @@ class Hub:
                 subscribers.discard(queue)
                 if not subscribers:
                     del self._subscribers[channel]
+
+    async def wait_for_subscriber(self, channel: str) -> None:
+        """Return once something listens on ``channel`` here (a long poll, a stream)."""
+        if channel in self._subscribers:
+            return
+        await self._joined.setdefault(channel, asyncio.Event()).wait()
 
 
 class Bus:
