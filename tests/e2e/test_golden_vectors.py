@@ -161,8 +161,11 @@ class TestApiResponseVectors:
             await client.get(f"/api/v1/verifications/{created['id']}", headers=keys.test_headers)
         ).json()
         assert_shape(verified, response_vector("Get verification - verified status"))
-        delta = parse_instant(verified["proof_expires_at"]) - parse_instant(verified["verified_at"])
-        assert delta == timedelta(days=30)
+        # verified_at keeps milliseconds (it never reads before created_at); the proof's expiry
+        # is the token's exp = iat + lifetime, iat being verified_at floored to the second.
+        verified_at = parse_instant(verified["verified_at"])
+        expires_at = parse_instant(verified["proof_expires_at"])
+        assert expires_at == verified_at.replace(microsecond=0) + timedelta(days=30)
 
     async def test_validate_valid(self, client: httpx.AsyncClient, keys: Keys) -> None:
         proof = await verified_proof(client, keys.test_headers)

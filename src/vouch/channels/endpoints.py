@@ -5,6 +5,14 @@ and the reply goes back through the same provider (recorded instead in test mode
 Server-wide accounts use ``/inbound/<provider>``; a project's own account (bring your own
 channel) uses ``/inbound/<provider>/<credential id>``, is authenticated with that account's
 secrets, and completes only that project's verifications.
+
+No message is acknowledged and forgotten. Anything that fails before the outcome is decided (a
+database error) rolls back and answers 5xx, so the provider redelivers the message. When the
+outcome is decided but the reply could not be sent, the outcome is kept (``keeps_changes``) and
+the webhook answers 503 so the provider redelivers: the dispatcher answers a redelivered message
+the same way without changing anything again (a completed verification is "verified" again). The
+one exception is a message that counted a failed attempt: it answers 200 (the failed send is
+recorded in ``outbound_messages``), because evaluating it again would count it twice.
 """
 
 from __future__ import annotations
@@ -72,6 +80,11 @@ def _test_mode(verification: Verification | None) -> bool:
     return verification is not None and verification.environment == "test"
 
 
+def _undelivered(channel: str) -> RetryLater:
+    """The reply could not be sent: keep the outcome and have the provider redeliver."""
+    return RetryLater(f"{channel} reply could not be delivered", keeps_changes=True)
+
+
 # -- Telegram ------------------------------------------------------------------------------------------
 @router.post("/telegram")
 async def telegram_webhook(
@@ -128,7 +141,7 @@ async def _telegram(
             raise _missing("VOUCH_TELEGRAM_BOT_TOKEN")
         await telegram.TelegramBot(settings, token).send_message(chat_id, text, markup)
 
-    await outbound.deliver(
+    sent = await outbound.deliver(
         session,
         test_mode=_test_mode(verification),
         channel="telegram",
@@ -140,6 +153,8 @@ async def _telegram(
         verification_id=verification.id if verification else None,
         payload={"reply_markup": markup},
     )
+    if sent.status == "failed" and not inbound.counted_attempt(reply):
+        raise _undelivered("telegram")
     return {"ok": True}
 
 
@@ -204,6 +219,7 @@ async def _whatsapp(
                 )
                 if isinstance(item, dict) and await dispatch.offer(session, runtime, context):
                     item["_handled"] = True
+    undelivered = False
     for message in whatsapp.parse_messages(notification):
         if message.handled:
             continue
@@ -232,7 +248,7 @@ async def _whatsapp(
             )
             await client.send_text(to, body)
 
-        await outbound.deliver(
+        sent = await outbound.deliver(
             session,
             test_mode=_test_mode(verification),
             channel="whatsapp",
@@ -243,6 +259,10 @@ async def _whatsapp(
             project_id=verification.project_id if verification else project_id,
             verification_id=verification.id if verification else None,
         )
+        if sent.status == "failed" and not inbound.counted_attempt(reply):
+            undelivered = True
+    if undelivered:
+        raise _undelivered("whatsapp")
     return {"ok": True}
 
 

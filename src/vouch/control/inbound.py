@@ -6,6 +6,13 @@ sender's phone number (WhatsApp ``from``, Twilio ``From``, a Telegram user's *ow
 contact), a WhatsApp business-scoped user id, or a DKIM-authenticated email address. A right code
 from the wrong sender is a failed attempt; a wrong code from a sender with a pending verification
 on this channel counts against that verification. Replies never carry codes or secrets.
+
+No inbound message is dropped. The API-submission backoff (``next_attempt_at``) throttles guesses
+made through the API; a provider-signed message is evidence, so it is always evaluated: the right
+code from the asset completes even inside the backoff window, anything else is counted (up to
+``max_attempts``, atomically) and answered. Every outcome has a reply for the person's chat.
+A message that is seen again after it completed its verification (the provider redelivering it
+because the reply could not be sent) is answered ``verified`` again and changes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +40,14 @@ CODE_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{6}(?![A-Za-z0-9])")
 MAX_CODES_PER_MESSAGE = 5
 # A shared Telegram contact vouches for the person's number for this long.
 CONTACT_TTL = timedelta(hours=1)
+# ``Reply.extra`` key: this message counted a failed attempt, so evaluating it again (a provider
+# redelivery) would count it twice.
+COUNTED_ATTEMPT = "counted_attempt"
+
+
+def counted_attempt(reply: Reply) -> bool:
+    """Whether the message behind ``reply`` changed a verification's attempt count."""
+    return bool(reply.extra.get(COUNTED_ATTEMPT))
 
 
 def candidate_codes(text: str) -> list[str]:
@@ -69,6 +84,31 @@ async def _pending_by_codes(
     return list(rows.all())
 
 
+async def _proven_by_codes(
+    session: AsyncSession,
+    runtime: Runtime,
+    codes: Sequence[str],
+    channel: str,
+    senders: set[str],
+    project_id: str | None = None,
+) -> Verification | None:
+    """A verification these codes already completed from one of these senders, while its
+    challenge would still be open: the same message seen again gets the same answer."""
+    if not codes or not senders:
+        return None
+    digests = [code_digest(runtime.code_key, code) for code in codes]
+    query = select(Verification).where(
+        Verification.code_digest.in_(digests),
+        Verification.status == "verified",
+        Verification.channel == channel,
+        Verification.identifier.in_(senders),
+        Verification.challenge_expires_at > utcnow(),
+    )
+    if project_id is not None:
+        query = query.where(Verification.project_id == project_id)
+    return await session.scalar(query.order_by(Verification.created_at.desc()).limit(1))
+
+
 async def _latest_pending_for(
     session: AsyncSession, channel: str, identifiers: set[str], project_id: str | None = None
 ) -> Verification | None:
@@ -88,14 +128,24 @@ async def _latest_pending_for(
 async def _count_failure(
     session: AsyncSession, runtime: Runtime, verification: Verification, reason: str
 ) -> Reply:
-    counted = await repository.record_failed_attempt(session, verification.id, utcnow(), reason)
+    # A provider-signed message is counted even inside the API backoff window (see the module
+    # docstring); max_attempts still bounds it.
+    counted = await repository.record_failed_attempt(
+        session, verification.id, utcnow(), reason, within_backoff=True
+    )
     await session.refresh(verification)
     if not counted:
-        return Reply("wait")
+        # Another message or request got there first and the verification is no longer open.
+        if verification.status == "failed":
+            return Reply("failed")
+        if verification.status == "expired":
+            return Reply("expired")
+        return Reply("unknown_code")
+    mark = {COUNTED_ATTEMPT: True}
     if verification.status == "failed":
         await control.announce(session, runtime, verification)
-        return Reply("failed")
-    return Reply("wrong_sender" if reason == "source_mismatch" else "unknown_code")
+        return Reply("failed", extra=mark)
+    return Reply("wrong_sender" if reason == "source_mismatch" else "unknown_code", extra=mark)
 
 
 async def prove(
@@ -105,15 +155,22 @@ async def prove(
     verification = await control.expire_if_due(session, runtime, verification)
     if verification.status == "expired":
         return Reply("expired")
+    if verification.status == "verified" and verification.identifier in senders:
+        return Reply("verified")
     if verification.status != "pending":
         return Reply("unknown_code")
-    now = utcnow()
-    if verification.next_attempt_at is not None and verification.next_attempt_at > now:
-        return Reply("wait")
+    # No API backoff here: the provider's signature is the evidence (module docstring).
     if verification.identifier not in senders:
         return await _count_failure(session, runtime, verification, "source_mismatch")
     if await control.complete(session, runtime, verification):
         return Reply("verified")
+    await session.refresh(verification)
+    if verification.status == "verified" and verification.identifier in senders:
+        return Reply("verified")  # the same message, processed concurrently, won
+    if verification.status == "failed":
+        return Reply("failed")
+    if verification.status == "expired":
+        return Reply("expired")
     return Reply("unknown_code")
 
 
@@ -139,6 +196,9 @@ async def handle_message(
             # A BSUID-only message cannot prove a phone number; say so instead of failing it.
             return Reply("bsuid_cannot_prove_phone"), chosen
         return await prove(session, runtime, chosen, senders), chosen
+    proven = await _proven_by_codes(session, runtime, codes, message.channel, senders, project_id)
+    if proven is not None:
+        return Reply("verified"), proven
     if codes:
         own = await _latest_pending_for(session, message.channel, senders, project_id)
         if own is not None:
@@ -207,7 +267,8 @@ async def handle_telegram(
         phone = _telegram_phone(update.contact_phone)
         link.phone, link.phone_at = phone, now
         await session.flush()
-        if bound is not None and bound.status == "pending" and phone:
+        replay = bound is not None and bound.status == "verified" and bound.identifier == phone
+        if bound is not None and phone and (bound.status == "pending" or replay):
             reply = await prove(session, runtime, bound, {phone})
             return _with_keyboard_removed(reply), bound
         return Reply("contact_saved", extra={"reply_markup": REMOVE_KEYBOARD}), None
@@ -226,6 +287,11 @@ async def handle_telegram(
         return Reply("ask_contact", extra={"reply_markup": CONTACT_KEYBOARD}), chosen
     if not codes:
         return Reply("welcome"), None
+    proven = await _proven_by_codes(
+        session, runtime, codes, "telegram", {phone} if phone else set(), project_id
+    )
+    if proven is not None:
+        return Reply("verified"), proven
     target = bound if bound is not None and bound.status == "pending" else None
     if target is None and phone:
         target = await _latest_pending_for(session, "telegram", {phone}, project_id)

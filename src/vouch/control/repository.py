@@ -102,10 +102,15 @@ async def attach_proof(session: AsyncSession, id_: str, token: str, expires_at: 
 
 
 async def record_failed_attempt(
-    session: AsyncSession, id_: str, now: datetime, reason: str
+    session: AsyncSession, id_: str, now: datetime, reason: str, *, within_backoff: bool = False
 ) -> bool:
     """Count one failed attempt atomically: backoff grows 1, 2, 4, 8, 16 s; the last allowed
-    attempt fails the verification. False when another attempt got there first (backoff)."""
+    attempt fails the verification. False when another attempt got there first (backoff), or
+    when the verification is no longer pending or has no attempts left.
+
+    ``within_backoff=True`` counts the attempt even inside the backoff window (still never past
+    ``max_attempts``): a provider-signed inbound message is evidence that arrived, not a guess
+    to be throttled, so it is evaluated and counted instead of being dropped."""
     backoff = case(
         *[
             (Verification.attempts == n, _plus_seconds(now, seconds))
@@ -114,13 +119,18 @@ async def record_failed_attempt(
         else_=_plus_seconds(now, BACKOFF_SECONDS[-1]),
     )
     exhausted = Verification.attempts + 1 >= Verification.max_attempts
+    backoff_over = (
+        []
+        if within_backoff
+        else [(Verification.next_attempt_at.is_(None)) | (Verification.next_attempt_at <= now)]
+    )
     result = await session.execute(
         update(Verification)
         .where(
             Verification.id == id_,
             Verification.status == "pending",
             Verification.attempts < Verification.max_attempts,
-            (Verification.next_attempt_at.is_(None)) | (Verification.next_attempt_at <= now),
+            *backoff_over,
         )
         .values(
             attempts=Verification.attempts + 1,

@@ -313,9 +313,11 @@ async def complete(
     extra_claims: dict[str, Any] | None = None,
 ) -> bool:
     """Complete a pending verification once and mint its proof. False if it was not pending."""
-    # Whole seconds: ``verified_at`` then equals the token's ``iat`` and the proof's expiry is
-    # exactly ``verified_at`` + lifetime, as in the golden vectors.
-    now = utcnow().replace(microsecond=0)
+    # Milliseconds, like ``created_at`` and never before it (a whole-second ``verified_at`` could
+    # read earlier than the ms-precise ``created_at``). The token's ``iat`` is this instant floored
+    # to the second and ``exp`` = ``iat`` + lifetime (``Tokens.mint``); ``proof_expires_at`` is
+    # that ``exp``.
+    now = max(truncate_ms(utcnow()), truncate_ms(verification.created_at))
     if not await repository.claim_completion(session, verification.id, now):
         return False
     minted = await runtime.tokens.mint(
