@@ -44,7 +44,13 @@ from vouch.control import service as control_service
 from vouch.control.endpoints import router as verifications_router
 from vouch.control.oauth_endpoints import router as oauth_router
 from vouch.deps import PublicCaller, RuntimeDep, Session
-from vouch.http import EdgeMiddleware, ProbeGuard, install_error_handlers
+from vouch.http import (
+    EdgeMiddleware,
+    ProbeGuard,
+    install_error_handlers,
+    install_log_redaction,
+    parse_trusted_proxies,
+)
 from vouch.kit.clock import isoformat_ms, utcnow
 from vouch.location.endpoints import router as location_router
 from vouch.proofs.endpoints import router as proofs_router
@@ -52,6 +58,7 @@ from vouch.proofs.endpoints import status_list_router
 from vouch.records.endpoints import router as records_router
 from vouch.runtime import Runtime
 from vouch.tenancy.endpoints import router as tenancy_router
+from vouch.tenancy.service import authenticate
 from vouch.web.endpoints import router as web_router
 from vouch.webhooks.delivery import DeliveryWorker
 from vouch.webhooks.endpoints import router as webhooks_router
@@ -110,12 +117,22 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.vouch = runtime
     install_error_handlers(app)
+    # Approval links, magic-link tokens and OAuth codes are capabilities: never in a log line.
+    install_log_redaction("uvicorn.access", "uvicorn.error", "vouch", "vouch.http")
+    parse_trusted_proxies(settings.trusted_proxies)  # a bad VOUCH_TRUSTED_PROXIES fails at start
+
+    async def key_is_valid(key: str) -> bool:
+        async with runtime.db.session() as session:
+            return await authenticate(session, key) is not None
+
     # Added last = outermost: the edge assigns the request id before the probe guard runs.
     app.add_middleware(
         ProbeGuard,
         limiter=runtime.limiter,
         rule=settings.rate_limit_probes,
         trust_forwarded_for=settings.trust_forwarded_for,
+        trusted_proxies=settings.trusted_proxies,
+        key_is_valid=key_is_valid,
     )
     app.add_middleware(
         EdgeMiddleware,

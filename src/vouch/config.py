@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     rate_limit_probes: str = "10/hour"
     rate_limit_enabled: bool = True
     trust_forwarded_for: bool = False
+    # With VOUCH_TRUST_FORWARDED_FOR: the proxies (addresses or CIDR networks, comma-separated)
+    # whose X-Forwarded-For entries are believed. The peer must be one of them, and the client is
+    # the rightmost entry that is not.
+    trusted_proxies: str = "127.0.0.1/8,::1"
 
     # Providers (links in challenges; full channel support lives in the channel modules).
     telegram_bot_token: str | None = None

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch.errors import RateLimited, TestModeRequired, Unauthorized
-from vouch.http import scope_client_ip
+from vouch.http import scope_client_ip, scope_presented_key
 from vouch.runtime import Runtime
 from vouch.tenancy.service import Principal, authenticate
 
@@ -37,19 +37,16 @@ Session = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:
-    trust = runtime_of(request).settings.trust_forwarded_for
-    return scope_client_ip(request.scope, trust_forwarded_for=trust)
+    settings = runtime_of(request).settings
+    return scope_client_ip(
+        request.scope,
+        trust_forwarded_for=settings.trust_forwarded_for,
+        trusted_proxies=settings.trusted_proxies,
+    )
 
 
 def presented_key(request: Request) -> str | None:
-    auth = request.headers.get("authorization")
-    if auth:
-        scheme, _, value = auth.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-        return None
-    header = request.headers.get("x-api-key")
-    return header.strip() if header else None
+    return scope_presented_key(request.scope)
 
 
 async def _rate_limit(request: Request, rule: str, *identity: str) -> None:

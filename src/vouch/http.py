@@ -1,15 +1,20 @@
 """HTTP plumbing shared by every surface: request ids, the body-size limit, security headers,
-rate-limit headers, and the error renderers (one per surface, chosen by path prefix)."""
+rate-limit headers, the probe guard, the client address (RFC 7239 §5.2 ``X-Forwarded-For``
+through trusted proxies), capability redaction in logs, the JSON input checks, and the error
+renderers (one per surface, chosen by path prefix)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -130,7 +135,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = request_id_of(request)
-        log.exception("unhandled error on %s %s (%s)", request.method, request.url.path, request_id)
+        path = redact_target(request.url.path)
+        log.exception("unhandled error on %s %s (%s)", request.method, path, request_id)
         return error_response(VouchError(), request.url.path, request_id)
 
 
@@ -152,14 +158,171 @@ SECURITY_HEADERS = [
 ]
 
 
-def scope_client_ip(scope: Scope, *, trust_forwarded_for: bool) -> str:
-    """The caller's address; ``X-Forwarded-For`` only behind a proxy we were told to trust."""
-    if trust_forwarded_for:
-        for name, value in scope.get("headers", []):
-            if name == b"x-forwarded-for":
-                return str(value.decode("latin-1").split(",")[0].strip())
+# -- the client address ----------------------------------------------------------------------
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1/8,::1"
+
+
+@lru_cache(maxsize=16)
+def parse_trusted_proxies(spec: str) -> tuple[IPNetwork, ...]:
+    """``VOUCH_TRUSTED_PROXIES``: comma-separated addresses or CIDR networks."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
+    )
+
+
+def _is_trusted(address: str, proxies: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in proxies)
+
+
+def _valid_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def scope_client_ip(
+    scope: Scope, *, trust_forwarded_for: bool, trusted_proxies: str = DEFAULT_TRUSTED_PROXIES
+) -> str:
+    """The caller's address.
+
+    ``X-Forwarded-For`` is read only when ``trust_forwarded_for`` is set and the immediate peer is
+    one of ``trusted_proxies``. It is then walked from the right, each trusted proxy appending
+    the address it saw: the first hop that is not a trusted proxy is the client. Whatever the
+    client wrote itself sits to the left of that and is never used, so a forged header cannot
+    make vouch charge (or ban) somebody else's address.
+    """
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    peer = str(client[0]) if client else "unknown"
+    if not trust_forwarded_for:
+        return peer
+    proxies = parse_trusted_proxies(trusted_proxies)
+    if not _is_trusted(peer, proxies):
+        return peer
+    hops: list[str] = []
+    for name, value in scope.get("headers", []):
+        if name == b"x-forwarded-for":
+            hops.extend(part.strip() for part in value.decode("latin-1").split(","))
+    nearest = peer
+    for hop in reversed(hops):
+        if not _valid_ip(hop):
+            # Garbage to the right of the client can only come from a proxy: keep its word.
+            break
+        if not _is_trusted(hop, proxies):
+            return hop
+        nearest = hop
+    return nearest
+
+
+def scope_presented_key(scope: Scope) -> str | None:
+    """The API key in ``Authorization: Bearer`` or ``X-API-Key``, as the dependencies read it."""
+    authorization: str | None = None
+    api_key: str | None = None
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+        elif name == b"x-api-key" and api_key is None:
+            api_key = value.decode("latin-1")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return api_key.strip() if api_key and api_key.strip() else None
+
+
+# -- capability tokens in logs ----------------------------------------------------------------
+# Query parameters that carry a capability: email magic links (``token``), OAuth 2.0
+# redirections (RFC 6749 §4.1.2 ``code`` and ``state``), WhatsApp's webhook handshake.
+REDACTED_QUERY_PARAMS = frozenset({"token", "code", "state", "hub.verify_token", "access_token"})
+# Path prefixes whose next segment is itself a capability (the hosted approval page).
+REDACTED_PATH_PREFIXES = ("/approve/",)
+REDACTED = "[redacted]"
+
+
+def redact_target(target: str) -> str:
+    """A request target (path and optional query) with its capability tokens replaced."""
+    path, sep, query = target.partition("?")
+    for prefix in REDACTED_PATH_PREFIXES:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            rest = path[len(prefix) :]
+            _, slash, tail = rest.partition("/")
+            path = prefix + REDACTED + slash + tail
+    if sep and query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(name.lower() in REDACTED_QUERY_PARAMS for name, _ in pairs):
+            query = urlencode(
+                [
+                    (name, REDACTED if name.lower() in REDACTED_QUERY_PARAMS else value)
+                    for name, value in pairs
+                ],
+                safe="[]",
+            )
+    return path + sep + query
+
+
+class RedactCapabilities(logging.Filter):
+    """Rewrites request targets in log records (uvicorn's access log passes the target as one of
+    its ``args``) so approval links, magic-link tokens and OAuth codes never reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args:
+            record.args = tuple(
+                redact_target(a) if isinstance(a, str) and a.startswith("/") else a for a in args
+            )
+        return True
+
+
+def install_log_redaction(*logger_names: str) -> None:
+    """Attach :class:`RedactCapabilities` to each logger once (idempotent across apps)."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactCapabilities) for f in logger.filters):
+            logger.addFilter(RedactCapabilities())
+
+
+# -- JSON input checks -----------------------------------------------------------------------------
+# Deepest nesting a JSON body on /v2 and /verify/v0 may have (documented in docs/security.md).
+MAX_JSON_DEPTH = 64
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def json_input_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a parsed JSON document cannot be taken as input, or None when it can.
+
+    Refuses nesting deeper than ``max_depth`` and strings (values or member names) holding a
+    lone surrogate, which I-JSON forbids (RFC 7493 §2.1) and which no UTF-8 encoder can write.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if _has_lone_surrogate(item):
+                return "A string holds a lone surrogate (not I-JSON, RFC 7493 §2.1)"
+            continue
+        if depth >= max_depth and isinstance(item, dict | list):
+            return f"JSON nested deeper than {max_depth} levels"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                stack.append((key, depth))
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return None
 
 
 # Paths no vouch client asks for, but scanners do (threat model §11 "Path Traversal & Probing").
@@ -171,36 +334,74 @@ PROBE_PATTERN = re.compile(
     r"|\.\./|%2e%2e|/etc/passwd|/proc/self",
     re.IGNORECASE,
 )
+# On surfaces whose path segments are caller-chosen ids and handles (``/v2/{resource}/{handle}``:
+# a handle may be ``wp-admin``, ``.env`` or ``backup.sql``), only a literal dot-segment in the raw
+# path is a probe: no client sends one (RFC 3986 §5.2.4 removes them), and a handle with dots is
+# sent percent-encoded.
+HANDLE_SURFACES = ("/v2/",)
+DOT_SEGMENT = re.compile(r"/\.\.(/|$)")
+
+KeyCheck = Callable[[str], Awaitable[bool]]
+
+
+def is_probe(path: str, raw_path: str) -> bool:
+    if path.startswith(HANDLE_SURFACES):
+        return DOT_SEGMENT.search(raw_path) is not None
+    return PROBE_PATTERN.search(path) is not None or PROBE_PATTERN.search(raw_path) is not None
 
 
 class ProbeGuard:
     """Answers scanner probes with 404 and blocks an address that keeps probing.
 
     Each probe counts against ``rule`` for the caller's address; once it is exhausted, every
-    request from that address is refused with 403 ``blocked`` until the window has passed.
+    request from that address is refused with 403 ``blocked`` until the window has passed —
+    except a request with a valid API key (``key_is_valid``): a ban is on an address, which a
+    caller may share with others (NAT, a proxy), and a key holder is identified without it.
     """
 
     def __init__(
-        self, app: ASGIApp, *, limiter: Any, rule: str, trust_forwarded_for: bool = False
+        self,
+        app: ASGIApp,
+        *,
+        limiter: Any,
+        rule: str,
+        trust_forwarded_for: bool = False,
+        trusted_proxies: str = DEFAULT_TRUSTED_PROXIES,
+        key_is_valid: KeyCheck | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.rule = rule
         self.trust_forwarded_for = trust_forwarded_for
+        self.trusted_proxies = trusted_proxies
+        self.key_is_valid = key_is_valid
+
+    async def _authenticated(self, scope: Scope) -> bool:
+        key = scope_presented_key(scope)
+        if key is None or self.key_is_valid is None:
+            return False
+        return await self.key_is_valid(key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.limiter.enabled:
             await self.app(scope, receive, send)
             return
-        ip = scope_client_ip(scope, trust_forwarded_for=self.trust_forwarded_for)
+        ip = scope_client_ip(
+            scope,
+            trust_forwarded_for=self.trust_forwarded_for,
+            trusted_proxies=self.trusted_proxies,
+        )
         path = scope.get("path", "")
         raw = scope.get("raw_path") or b""
         request_id = scope.get("state", {}).get("request_id")
         error: VouchError | None = None
-        if PROBE_PATTERN.search(path) or PROBE_PATTERN.search(raw.decode("latin-1")):
+        if is_probe(path, raw.decode("latin-1")):
             state = await self.limiter.hit(self.rule, "probe", ip)
-            error = NotFound("Route not found") if state.allowed else _blocked()
-        elif await self.limiter.exhausted(self.rule, "probe", ip):
+            blocked = not state.allowed and not await self._authenticated(scope)
+            error = _blocked() if blocked else NotFound("Route not found")
+        elif await self.limiter.exhausted(self.rule, "probe", ip) and not (
+            await self._authenticated(scope)
+        ):
             error = _blocked()
         if error is None:
             await self.app(scope, receive, send)

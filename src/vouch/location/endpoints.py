@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vouch.deps import RuntimeDep, Session
-from vouch.http import SURFACE_RENDERERS
+from vouch.http import SURFACE_RENDERERS, json_input_problem
 from vouch.location import canonical, service
 from vouch.location.auth import LocationCaller
 from vouch.location.problems import InvalidInput, render_problem
@@ -35,11 +35,18 @@ router = APIRouter(prefix=PREFIX, tags=["location"])
 async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return canonical.parse(raw)
+        value = canonical.parse(raw)
     except (ValueError, RecursionError):
         raise InvalidInput(
             "The request body is not valid JSON", instance=request.url.path
         ) from None
+    # A lone surrogate parses, but no stamp holding one can be canonicalized or signed over.
+    problem = json_input_problem(value, max_depth=canonical.MAX_DEPTH + 1)
+    if problem is not None:
+        raise InvalidInput(
+            f"The request body is not valid JSON: {problem}", instance=request.url.path
+        )
+    return value
 
 
 @router.post("/stamp")

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 
 from vouch.deps import ApiCaller, RuntimeDep, Session
-from vouch.http import SURFACE_RENDERERS
+from vouch.http import SURFACE_RENDERERS, json_input_problem
 from vouch.records import service
 from vouch.records.errors import BodyMalformed, RecordsError, render_minka_error
 from vouch.records.repository import ListFilter
@@ -33,7 +33,25 @@ if not any(prefix == PREFIX for prefix, _ in SURFACE_RENDERERS):
     SURFACE_RENDERERS.append((PREFIX, render_minka_error))
     SURFACE_RENDERERS.sort(key=lambda entry: len(entry[0]), reverse=True)
 
-router = APIRouter(prefix="/v2", tags=["records"])
+
+async def _reject_unsafe_json(request: Request, _caller: ApiCaller) -> None:
+    """Refuses, as ``api.body-malformed``, a JSON body nested deeper than ``MAX_JSON_DEPTH`` or
+    holding a lone surrogate: neither can be hashed (RFC 8785) nor stored, and both used to fail
+    deep inside as a 500. Bodies that are not JSON at all are left to FastAPI's own parser. The
+    caller is authenticated first (the same, cached dependency as the route's), so a request
+    without a key is answered 401 whatever its body."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    try:
+        value = await request.json()
+    except (ValueError, RecursionError):
+        return
+    problem = json_input_problem(value)
+    if problem is not None:
+        raise BodyMalformed(problem, details=[{"field": "body", "message": problem}])
+
+
+router = APIRouter(prefix="/v2", tags=["records"], dependencies=[Depends(_reject_unsafe_json)])
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
