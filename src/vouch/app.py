@@ -32,10 +32,14 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 from sqlalchemy import text
+from starlette.types import Scope
 
 from vouch import __version__
 from vouch.agents.endpoints import router as agents_router
+from vouch.approval import links as approval_links
 from vouch.approval.endpoints import router as approval_router
+from vouch.channels import email_endpoints
+from vouch.channels import endpoints as channel_endpoints
 from vouch.channels.email_endpoints import router as email_router
 from vouch.channels.endpoints import router as inbound_router
 from vouch.config import Settings
@@ -45,11 +49,13 @@ from vouch.control.endpoints import router as verifications_router
 from vouch.control.oauth_endpoints import router as oauth_router
 from vouch.deps import PublicCaller, RuntimeDep, Session
 from vouch.http import (
+    BodyLimit,
     EdgeMiddleware,
     ProbeGuard,
     install_error_handlers,
     install_log_redaction,
     parse_trusted_proxies,
+    scope_presented_key,
 )
 from vouch.kit.clock import isoformat_ms, utcnow
 from vouch.location.endpoints import router as location_router
@@ -125,6 +131,20 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         async with runtime.db.session() as session:
             return await authenticate(session, key) is not None
 
+    async def api_key_gate(scope: Scope) -> bool:
+        key = scope_presented_key(scope)
+        return key is not None and await key_is_valid(key)
+
+    async def approval_link_gate(scope: Scope) -> bool:
+        token = scope.get("path", "").removeprefix("/approve/").partition("/")[0]
+        return approval_links.is_signed_and_current(runtime, token)
+
+    async def inbound_email_gate(scope: Scope) -> bool:
+        return email_endpoints.body_gate(settings, scope)
+
+    async def provider_gate(scope: Scope) -> bool:
+        return await channel_endpoints.body_gate(runtime, scope)
+
     # Added last = outermost: the edge assigns the request id before the probe guard runs.
     app.add_middleware(
         ProbeGuard,
@@ -137,17 +157,20 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(
         EdgeMiddleware,
         default_limit=settings.body_limit_bytes,
-        # The location surface takes stamp bundles up to 1 MB (Astral's limit).
+        # The threat model's 10 KB holds for every caller until it is authenticated; each larger
+        # limit below is granted by its gate from the request head, before the body is read past
+        # 10 KB (docs/security.md, "Body size").
         limits={
-            "/verify/v0/": 1024 * 1024,
+            # Stamp bundles up to 1 MB (Astral's limit), for callers with an API key.
+            "/verify/v0/": BodyLimit(1024 * 1024, api_key_gate),
             # Signed records carry their data and every proof appended to it.
-            "/v2/": 256 * 1024,
-            # A form-encoded comment of 1,000 emoji outgrows 10 KB.
-            "/approve/": 32 * 1024,
+            "/v2/": BodyLimit(256 * 1024, api_key_gate),
+            # A form-encoded comment of 1,000 emoji outgrows 10 KB; the link is the credential.
+            "/approve/": BodyLimit(32 * 1024, approval_link_gate),
             # Provider webhooks carry more than API calls: raw mail with DKIM headers, batched
             # WhatsApp notifications.
-            "/inbound/email": 1024 * 1024,
-            "/inbound/": 64 * 1024,
+            "/inbound/email": BodyLimit(1024 * 1024, inbound_email_gate),
+            "/inbound/": BodyLimit(64 * 1024, provider_gate),
         },
         hsts=settings.public_url.startswith("https://"),
     )

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -124,6 +125,8 @@ def install_error_handlers(app: FastAPI) -> None:
         error: VouchError
         if exc.status_code == 404:
             error = NotFound("Route not found")
+        elif isinstance(exc, _BodyTooLarge):
+            error = PayloadTooLarge(str(exc.detail), limit=exc.limit)
         elif exc.status_code == 413:
             error = PayloadTooLarge(str(exc.detail))
         elif exc.status_code == 405:
@@ -145,8 +148,11 @@ class _BodyTooLarge(StarletteHTTPException):
     """Raised from ``receive`` when a streamed body passes the limit. It is an HTTPException so
     that FastAPI's body parsing re-raises it unchanged and the 413 handler renders it."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=f"Request body exceeds the {limit}-byte limit")
+    def __init__(self, limit: int, detail: str | None = None) -> None:
+        super().__init__(
+            status_code=413, detail=detail or f"Request body exceeds the {limit}-byte limit"
+        )
+        self.limit = limit
 
 
 SECURITY_HEADERS = [
@@ -416,11 +422,29 @@ def _blocked() -> VouchError:
     return VouchError("Too many suspicious requests from this address", code="blocked", status=403)
 
 
+# Decides, from the request head alone (headers and path; nothing of the body), whether the
+# caller is authenticated for a surface's larger body limit.
+BodyGate = Callable[[Scope], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """A path prefix's body limit. With a ``gate``, the limit applies only to a caller the gate
+    admits (an API key, a provider's shared secret, a signed link); everyone else keeps the
+    default limit (the threat model's 10 KB), and the gate runs before the body is read past it."""
+
+    limit: int
+    gate: BodyGate | None = None
+
+
 class EdgeMiddleware:
     """Outermost layer: request id, body limit, security and rate-limit headers.
 
     The body limit is enforced twice: on ``Content-Length`` before anything is read, and on the
-    bytes actually received (chunked bodies), so no handler ever sees more than the limit.
+    bytes actually received (chunked bodies), so no handler ever sees more than the limit. A
+    prefix's larger limit behind a gate is granted only when the body needs it: a declared length
+    over the default runs the gate before reading, and a chunked body runs it the moment the
+    bytes received pass the default. Small bodies never pay for the gate.
     """
 
     def __init__(
@@ -428,23 +452,29 @@ class EdgeMiddleware:
         app: ASGIApp,
         *,
         default_limit: int,
-        limits: dict[str, int] | None = None,
+        limits: dict[str, int | BodyLimit] | None = None,
         hsts: bool = False,
     ) -> None:
         self.app = app
         self.default_limit = default_limit
-        self.limits = sorted((limits or {}).items(), key=lambda kv: -len(kv[0]))
+        self.limits = sorted(
+            (
+                (prefix, rule if isinstance(rule, BodyLimit) else BodyLimit(rule))
+                for prefix, rule in (limits or {}).items()
+            ),
+            key=lambda kv: -len(kv[0]),
+        )
         self.extra_headers = list(SECURITY_HEADERS)
         if hsts:
             self.extra_headers.append(
                 (b"strict-transport-security", b"max-age=63072000; includeSubDomains; preload")
             )
 
-    def _limit_for(self, path: str) -> int:
-        for prefix, limit in self.limits:
+    def _limit_for(self, path: str) -> BodyLimit:
+        for prefix, rule in self.limits:
             if path.startswith(prefix):
-                return limit
-        return self.default_limit
+                return rule
+        return BodyLimit(self.default_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -455,7 +485,19 @@ class EdgeMiddleware:
         state["request_id"] = request_id
         path: str = scope.get("path", "")
         REQUEST_PATH.set(path)
-        limit = self._limit_for(path)
+        rule = self._limit_for(path)
+        # Until the gate has admitted the caller, only the default limit holds.
+        limit = rule.limit if rule.gate is None else min(rule.limit, self.default_limit)
+        gated = rule.gate is not None and rule.limit > limit
+
+        def too_large_detail() -> str:
+            if rule.gate is not None and limit < rule.limit:
+                return (
+                    f"Request body exceeds the {limit}-byte limit for unauthenticated callers "
+                    f"(up to {rule.limit} bytes with valid credentials)"
+                )
+            return f"Request body exceeds the {limit}-byte limit"
+
         started = False
 
         async def send_wrapper(message: Message) -> None:
@@ -474,14 +516,29 @@ class EdgeMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        async def admit() -> bool:
+            """Run the gate once; on success the prefix's larger limit holds."""
+            nonlocal limit, gated
+            gated = False
+            assert rule.gate is not None
+            if await rule.gate(scope):
+                limit = rule.limit
+                return True
+            return False
+
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
+                if declared > rule.limit:
+                    # Too large for anyone: say so without asking for credentials.
+                    limit, gated = rule.limit, False
+                elif declared > limit and gated:
+                    await admit()
                 if declared > limit or declared < 0:
-                    await self._too_large(path, request_id, limit, send_wrapper)
+                    await self._too_large(path, request_id, limit, send_wrapper, too_large_detail())
                     return
 
         received = 0
@@ -491,19 +548,25 @@ class EdgeMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                if received > limit and gated:
+                    await admit()
                 if received > limit:
-                    raise _BodyTooLarge(limit)
+                    raise _BodyTooLarge(limit, too_large_detail())
             return message
 
         try:
             await self.app(scope, receive_wrapper, send_wrapper)
-        except _BodyTooLarge:
+        except _BodyTooLarge as exc:
             if not started:
-                await self._too_large(path, request_id, limit, send_wrapper)
+                await self._too_large(path, request_id, exc.limit, send_wrapper, str(exc.detail))
 
     @staticmethod
-    async def _too_large(path: str, request_id: str, limit: int, send: Send) -> None:
-        error = PayloadTooLarge(f"Request body exceeds the {limit}-byte limit", limit=limit)
+    async def _too_large(
+        path: str, request_id: str, limit: int, send: Send, detail: str | None = None
+    ) -> None:
+        error = PayloadTooLarge(
+            detail or f"Request body exceeds the {limit}-byte limit", limit=limit
+        )
         body, media_type = renderer_for(path)(error, request_id)
         payload = json.dumps(body).encode()
         await send(

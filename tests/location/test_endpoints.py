@@ -592,12 +592,19 @@ class TestBadInput:
         )
         assert_problem(response, 413, "payload-too-large", None)
 
-    async def test_body_under_one_megabyte_is_accepted(self, client: httpx.AsyncClient) -> None:
+    async def test_body_under_one_megabyte_is_accepted_with_a_key(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
         proof = fixture_proof()
         stamp = copy.deepcopy(proof["stamps"][0])
         stamp["signals"]["padding"] = "a" * 1_000_000  # the signature no longer matches: fine
         proof["stamps"][0] = stamp
-        response = await self.post_proof(client, proof)
+        anonymous = await self.post_proof(client, proof)
+        body = assert_problem(anonymous, 413, "payload-too-large", None)
+        assert "10240" in body["detail"]  # the public tier keeps the threat model's 10 KB
+        response = await client.post(
+            "/verify/v0/proof", json={"proof": proof}, headers=keys.test_headers
+        )
         assert response.status_code == 200
         assert (
             response.json()["credibility"]["dimensions"]["validity"]["signaturesValidFraction"]
@@ -680,15 +687,24 @@ def test_claim_factory_is_valid_geojson() -> None:
 
 
 class TestLimits:
-    async def test_too_many_signatures_is_validation(self, client: httpx.AsyncClient) -> None:
+    # Bodies this large need a key: anonymous callers keep the 10 KB limit (threat model §9).
+    async def test_too_many_signatures_is_validation(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
         stamp = load_fixture("gpsd")
         stamp["signatures"] = stamp["signatures"] * 8
         proof = {"claim": make_claim(), "stamps": [copy.deepcopy(stamp) for _ in range(13)]}
-        response = await client.post("/verify/v0/proof", json={"proof": proof})
+        response = await client.post(
+            "/verify/v0/proof", json={"proof": proof}, headers=keys.test_headers
+        )
         body = assert_problem(response, 400, "validation", "/verify/v0/proof")
         assert "at most 100 signatures" in body["detail"]
 
-    async def test_too_many_stamps_is_validation(self, client: httpx.AsyncClient) -> None:
+    async def test_too_many_stamps_is_validation(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
         proof = {"claim": make_claim(), "stamps": [load_fixture("gpsd")] * 51}
-        response = await client.post("/verify/v0/proof", json={"proof": proof})
+        response = await client.post(
+            "/verify/v0/proof", json={"proof": proof}, headers=keys.test_headers
+        )
         assert_problem(response, 400, "validation", "/verify/v0/proof")

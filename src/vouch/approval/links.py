@@ -86,18 +86,34 @@ def url_for(runtime: Runtime, token: str, action: str | None = None) -> str:
     return f"{base}?action={action}" if action else base
 
 
+def _signed_parts(runtime: Runtime, token: str) -> tuple[str, int] | None:
+    """The link id and expiry of a well-formed token whose signature is right, else None."""
+    match = TOKEN_RE.fullmatch(token)
+    if match is None:
+        return None
+    link_id, expiry_text, signature = match.groups()
+    expiry = int(expiry_text)
+    if not hmac.compare_digest(_signature(runtime, link_id, expiry).encode(), signature.encode()):
+        return None
+    return link_id, expiry
+
+
+def is_signed_and_current(runtime: Runtime, token: str) -> bool:
+    """Whether ``token`` is a link this server signed that has not expired, without reading the
+    database (one HMAC): what the edge asks before it reads more than 10 KB of a form."""
+    signed = _signed_parts(runtime, token)
+    return signed is not None and signed[1] > int(utcnow().timestamp())
+
+
 async def open_link(session: AsyncSession, runtime: Runtime, token: str) -> ApprovalLink:
     """The link a token names, if its signature is right and it has not expired.
 
     Raises ``LinkRefused``: ``invalid_link`` (malformed or forged), ``link_expired``,
     ``link_used``. Reading does not use the link up; ``consume`` does."""
-    match = TOKEN_RE.fullmatch(token)
-    if match is None:
+    signed = _signed_parts(runtime, token)
+    if signed is None:
         raise LinkRefused("invalid_link", "This link is not valid.")
-    link_id, expiry_text, signature = match.groups()
-    expiry = int(expiry_text)
-    if not hmac.compare_digest(_signature(runtime, link_id, expiry).encode(), signature.encode()):
-        raise LinkRefused("invalid_link", "This link is not valid.")
+    link_id, expiry = signed
     row = await session.get(ApprovalLink, link_id)
     if row is None or int(row.expires_at.timestamp()) != expiry:
         raise LinkRefused("invalid_link", "This link is not valid.")

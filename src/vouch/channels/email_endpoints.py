@@ -22,8 +22,10 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import Scope
 
 from vouch.channels.base import constant_time_equals
+from vouch.config import Settings
 from vouch.control import email_flow
 from vouch.deps import PublicCaller, RuntimeDep, Session, client_ip
 from vouch.errors import BadRequest, RateLimited, Unauthorized
@@ -51,6 +53,17 @@ def _presented_secret(authorization: str | None) -> str | None:
             return None
         return decoded.partition(":")[2] or None
     return None
+
+
+def body_gate(settings: Settings, scope: Scope) -> bool:
+    """Whether the request head carries the inbound email secret: only then may the body exceed
+    the 10 KB every unauthenticated caller is held to (up to 1 MiB, a raw message)."""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            return constant_time_equals(
+                settings.inbound_email_secret, _presented_secret(value.decode("latin-1"))
+            )
+    return False
 
 
 @router.post("/inbound/email")
