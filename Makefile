@@ -33,8 +33,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Every core runs tests (pytest-xdist; each worker has its own databases: tests/fixtures/services.py).
+# -rs prints why each skipped test was skipped.
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs -n $(PYTEST_WORKERS) --dist worksteal
 
 test: lint typecheck pytest
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.fixtures.services import PG_URL, REDIS_URL, create_database, drop_database
 from tests.fixtures.tenancy import Keys, make_keys
 from vouch import db as vouch_db
 from vouch.app import create_app
@@ -23,8 +23,6 @@ from vouch.config import Settings
 from vouch.models import Base
 from vouch.runtime import Runtime
 
-PG_URL = os.environ.get("VOUCH_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("VOUCH_TEST_REDIS_URL")
 TEST_SECRET = "test-master-secret-not-for-production"
 
 # The test tree mirrors src/vouch; a test file elsewhere is a mistake (warehouse's habit).
@@ -87,19 +85,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_migrated() -> str:
+def postgres_migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This process's own PostgreSQL database, migrated once (``tests/fixtures/services.py``)."""
     assert PG_URL
-
-    async def reset() -> None:
-        engine = create_async_engine(PG_URL)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-
-    asyncio.run(reset())
-    vouch_db.upgrade(base_settings(Path("/tmp"), database_url=PG_URL))
-    return PG_URL
+    asyncio.run(create_database())
+    try:
+        vouch_db.upgrade(base_settings(tmp_path_factory.mktemp("pg"), database_url=PG_URL))
+        yield PG_URL
+    finally:
+        asyncio.run(drop_database())
 
 
 async def _truncate_postgres(url: str) -> None:

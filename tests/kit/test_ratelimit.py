@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,10 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.services import REDIS_URL
 from vouch.config import Settings
 from vouch.kit.ratelimit import RateLimiter, RateState
-
-REDIS_URL = os.environ.get("VOUCH_TEST_REDIS_URL")
 
 
 def _storages() -> list[Any]:
