@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.agents.factories import needs_node, node
 from tests.agents.vectors import (
     PUBLIC_X,
     SECRET,
@@ -119,3 +121,51 @@ class TestPublicKey:
         identity = base64.urlsafe_b64encode(b"\x01" + bytes(31)).decode().rstrip("=")
         with pytest.raises(InvalidPublicKey, match="small order"):
             parse_public_key(identity)
+
+
+@needs_node
+class TestIndependentGoldenVector:
+    """The golden vector recomputed by the Node.js agent written from docs/agents.md alone
+    (``tests/agents/interop/agent.mjs``): the doc, vouch's code and the published vector cannot
+    drift together."""
+
+    def _private_jwk(self) -> dict[str, str]:
+        d = base64.urlsafe_b64encode(SECRET).decode().rstrip("=")
+        return {"kty": "OKP", "crv": "Ed25519", "d": d, "x": PUBLIC_X}
+
+    def test_node_agent_produces_the_published_proof(self) -> None:
+        challenge = {
+            "challenge_id": VECTOR_INPUT.challenge_id,
+            "nonce": VECTOR_INPUT.nonce,
+            "agent_id": VECTOR_INPUT.agent_id,
+            "action": VECTOR_INPUT.action,
+            "context": VECTOR_CONTEXT,
+        }
+        result = node({"op": "prove", "private_jwk": self._private_jwk(), "challenge": challenge})
+        assert result["proof"] == VECTOR_PROOF
+
+    def test_node_and_vouch_agree_on_contexts_the_vector_does_not_cover(self) -> None:
+        contexts: list[Any] = [
+            None,
+            {},
+            {"é": 1, "e": 2, "\u20ac": [0.1, -0.0, 1e-7, 123456789012345]},
+            {"b": {"y": [True, False, None], "x": 'line\nbreak "quoted"'}, "a": 1e21},
+        ]
+        for context in contexts:
+            challenge = {
+                "challenge_id": "ch_0123456789abcdef",
+                "nonce": VECTOR_INPUT.nonce,
+                "agent_id": "bot.v2@example",
+                "action": "deploy:prod",
+                "context": context,
+            }
+            ours = ProofInput(
+                challenge_id=challenge["challenge_id"],
+                nonce=challenge["nonce"],
+                agent_id=challenge["agent_id"],
+                action=challenge["action"],
+                context_sha256=context_sha256(context),
+            ).message()
+            expected = Ed25519PrivateKey.from_private_bytes(SECRET).sign(ours).hex()
+            job = {"op": "prove", "private_jwk": self._private_jwk(), "challenge": challenge}
+            assert node(job)["proof"] == expected, context
