@@ -41,11 +41,13 @@ async def _json_body(request: Request) -> Any:
             "The request body is not valid JSON", instance=request.url.path
         ) from None
     # A lone surrogate parses, but no stamp holding one can be canonicalized or signed over.
-    problem = json_input_problem(value, max_depth=canonical.MAX_DEPTH + 1)
-    if problem is not None:
-        raise InvalidInput(
-            f"The request body is not valid JSON: {problem}", instance=request.url.path
-        )
+    # (The depth was checked by ``parse``; the walk is needed only where a surrogate can be.)
+    if canonical.may_hold_lone_surrogate(raw):
+        problem = json_input_problem(value, max_depth=canonical.MAX_DEPTH + 1)
+        if problem is not None:
+            raise InvalidInput(
+                f"The request body is not valid JSON: {problem}", instance=request.url.path
+            )
     return value
 
 

@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+import binascii
 import hmac
+from functools import lru_cache
 from typing import Any, TypeGuard
 
-from eth_account import Account
-from eth_account.messages import encode_defunct
+from coincurve import PublicKey
+from eth_hash.auto import keccak
+from eth_utils.address import to_checksum_address
 
 from vouch.location import canonical, geo
 from vouch.location.plugins.base import Json, StampEvaluation, StampVerification
@@ -29,17 +32,73 @@ def unsigned_message(stamp: Json) -> str:
     )
 
 
+# The order of the secp256k1 group: r and s must lie below it (SEC 1 §4.1.4).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_EIP191_PREFIX = b"\x19Ethereum Signed Message:\n"
+
+
+def personal_sign_hash(message: str | bytes) -> bytes:
+    """EIP-191 version 0x45 (``personal_sign``): keccak-256 of
+    ``"\\x19Ethereum Signed Message:\\n" + len(message) + message``, the message as UTF-8."""
+    body = message if isinstance(message, bytes) else message.encode("utf-8")
+    return bytes(keccak(_EIP191_PREFIX + str(len(body)).encode() + body))
+
+
+def recoverable_signature(signature_hex: str) -> bytes | None:
+    """The 65-byte ``r ‖ s ‖ recovery id`` of an Ethereum signature in hex, or None where
+    eth-account refuses it: hex with or without ``0x`` (odd length padded on the left), 65 bytes,
+    ``v`` one of 0, 1, 27, 28 or an EIP-155 ``35 + 2·chainId + id``, and r, s below the order."""
+    digits = signature_hex[2:] if signature_hex.startswith(("0x", "0X")) else signature_hex
+    if len(digits) % 2:
+        digits = "0" + digits
+    try:
+        raw = binascii.unhexlify(digits)
+    except ValueError:  # binascii.Error, and non-ASCII text
+        return None
+    if len(raw) != 65:
+        return None
+    v = raw[64]
+    if v in (27, 28):
+        v -= 27
+    elif v >= 35:
+        v = (v - 35) % 2
+    elif v not in (0, 1):
+        return None
+    if (
+        int.from_bytes(raw[:32], "big") >= SECP256K1_N
+        or int.from_bytes(raw[32:64], "big") >= SECP256K1_N
+    ):
+        return None
+    return raw[:64] + bytes((v,))
+
+
+@lru_cache(maxsize=1024)
+def _address_of(public_key: bytes) -> str:
+    """EIP-55 address of an uncompressed public key (the signers of a proof repeat)."""
+    return str(to_checksum_address(keccak(public_key[1:])[-20:]))
+
+
+def recover_signer(message_hash: bytes, signature: bytes) -> str | None:
+    """The address whose key made ``signature`` (from ``recoverable_signature``) over the hash,
+    or None when no key did: one secp256k1 public-key recovery, done by libsecp256k1."""
+    try:
+        public_key = PublicKey.from_signature_and_message(signature, message_hash, hasher=None)
+    except Exception:  # coincurve raises plain Exception for an unrecoverable signature
+        return None
+    return _address_of(public_key.format(compressed=False))
+
+
 def recover_personal_sign(message: str | bytes, signature_hex: str) -> str | None:
     """EIP-191 (version 0x45) signer of ``message``, or None for a malformed signature."""
-    signable = (
-        encode_defunct(primitive=message)
-        if isinstance(message, bytes)
-        else encode_defunct(text=message)
-    )
-    try:
-        return str(Account.recover_message(signable, signature=signature_hex))
-    except Exception:
+    return recover_personal_sign_hash(personal_sign_hash(message), signature_hex)
+
+
+def recover_personal_sign_hash(message_hash: bytes, signature_hex: str) -> str | None:
+    """``recover_personal_sign`` of a message whose ``personal_sign_hash`` is known."""
+    signature = recoverable_signature(signature_hex)
+    if signature is None:
         return None
+    return recover_signer(message_hash, signature)
 
 
 def same_address(a: str, b: str) -> bool:
@@ -77,9 +136,11 @@ def check_base_structure(stamp: Json, expected_plugin: str, details: Json) -> bo
     return valid
 
 
-def check_secp256k1(signature: Json, message: str, details: Json) -> bool:
+def check_secp256k1(signature: Json, message_hash: bytes, details: Json) -> bool:
+    """``signature`` recovers to its signer over the message whose ``personal_sign_hash`` is
+    ``message_hash`` (computed once for all the signatures of a stamp)."""
     signer = signature.get("signer") or {}
-    recovered = recover_personal_sign(message, str(signature.get("value", "")))
+    recovered = recover_personal_sign_hash(message_hash, str(signature.get("value", "")))
     if recovered is None:
         details["stampSignatureError"] = "Signature is not a recoverable secp256k1 signature"
         return False
@@ -96,7 +157,8 @@ def check_signatures(stamp: Json, details: Json) -> bool:
     if not signatures:
         details["noSignatures"] = True
         return False
-    message = unsigned_message(stamp)
+    # The signed text and its hash once per stamp, whatever the number of signatures.
+    message_hash = personal_sign_hash(unsigned_message(stamp))
     for signature in signatures:
         algorithm = signature.get("algorithm")
         if algorithm != "secp256k1":
@@ -104,7 +166,7 @@ def check_signatures(stamp: Json, details: Json) -> bool:
                 f"Unsupported algorithm '{algorithm}' — only secp256k1 is verified"
             )
             return False
-        if not check_secp256k1(signature, message, details):
+        if not check_secp256k1(signature, message_hash, details):
             return False
     details["signatureCount"] = len(signatures)
     return True

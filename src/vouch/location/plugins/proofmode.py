@@ -171,10 +171,11 @@ class ProofModePlugin:
             details["noSignatures"] = True
             return False
         message = common.unsigned_message(stamp)
+        message_hash = common.personal_sign_hash(message)
         for signature in signatures:
             algorithm = signature.get("algorithm")
             if algorithm == "secp256k1":
-                if not common.check_secp256k1(signature, message, details):
+                if not common.check_secp256k1(signature, message_hash, details):
                     return False
             elif algorithm in OPENPGP_ALGORITHMS:
                 if not keys:
