@@ -5,7 +5,7 @@ from vouch.models import agents as _agents  # noqa: F401
 from vouch.models import delegation as _delegation  # noqa: F401
 from vouch.models import location as _location  # noqa: F401
 from vouch.models import records as _records  # noqa: F401
-from vouch.models.api_key import ApiKey
+from vouch.models.api_key import ApiKey, ApiKeyEpoch
 from vouch.models.base import Base
 from vouch.models.channels import ChannelCredential, ChannelLink, MessageTemplate, OutboundMessage
 from vouch.models.project import Project
@@ -16,6 +16,7 @@ from vouch.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiKey",
+    "ApiKeyEpoch",
     "Base",
     "ChannelCredential",
     "ChannelLink",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vouch.models.base import Base, UTCDateTime
@@ -23,3 +23,16 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiKeyEpoch(Base):
+    """One row whose value changes with every API-key revocation, in the revoking transaction.
+
+    Every process caches authenticated keys under the epoch it read; a request first reads this
+    row (one primary-key probe), so a revocation by any process — another server, the CLI —
+    invalidates every cache at once (``tenancy.service``)."""
+
+    __tablename__ = "api_key_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)

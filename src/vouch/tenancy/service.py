@@ -3,6 +3,10 @@
 Keys look like ``pk_live_<32 base62>`` / ``pk_test_<32 base62>`` (≈190 bits). Only their SHA-256 is
 stored: a key is high-entropy, so a fast hash is enough to make a leaked table useless, and lookup
 by hash is an exact index probe that reveals nothing through timing about other keys.
+
+Authenticated keys are cached per process for a few seconds under their hash; every revocation
+changes the API-key epoch in its own transaction, which drops them from every cache at once
+(``key_cache``).
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vouch.database import after_commit
 from vouch.kit.clock import utcnow
 from vouch.kit.ids import new_object_id
-from vouch.models import ApiKey, Project
+from vouch.models import ApiKey, ApiKeyEpoch, Project
+from vouch.tenancy.key_cache import cache_for
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_BODY_LENGTH = 32
 MODES = ("test", "live")
 DEFAULT_PROJECT = "default"
+EPOCH_ROW = 1  # the one row of ``api_key_epoch``
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,12 @@ def generate_key(mode: str) -> str:
     return f"pk_{mode}_{body}"
 
 
+async def find_project(session: AsyncSession, name: str) -> Project | None:
+    return await session.scalar(select(Project).where(Project.name == name))
+
+
 async def get_or_create_project(session: AsyncSession, name: str) -> tuple[Project, bool]:
-    project = await session.scalar(select(Project).where(Project.name == name))
+    project = await find_project(session, name)
     if project is not None:
         return project, False
     project = Project(id=new_object_id(), name=name, created_at=utcnow())
@@ -85,12 +98,45 @@ async def create_api_key(
 
 
 async def authenticate(session: AsyncSession, key: str) -> Principal | None:
+    """The caller a key authenticates, or None for an unknown or revoked key.
+
+    A key seen in the last few seconds is answered from the process's cache (``key_cache``)
+    with one read of the API-key epoch instead of the ``api_keys`` lookup; the epoch is read
+    before the key, so a revocation committed by any process is never missed."""
     if not key.startswith(("pk_live_", "pk_test_")) or len(key) > 64:
         return None
-    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    key_hash = hash_key(key)
+    cache = cache_for(session.get_bind().engine)
+    epoch = await session.scalar(select(ApiKeyEpoch.value).where(ApiKeyEpoch.id == EPOCH_ROW))
+    cached = cache.get(key_hash, epoch)
+    if cached is not None:
+        return cached
+    row = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.project_id, ApiKey.mode, ApiKey.revoked_at).where(
+                ApiKey.key_hash == key_hash
+            )
+        )
+    ).one_or_none()
     if row is None or row.revoked_at is not None:
-        return None
-    return Principal(project_id=row.project_id, environment=row.mode, api_key_id=row.id)
+        return None  # unknown and revoked keys are not cached: each try reads the table
+    principal = Principal(project_id=row.project_id, environment=row.mode, api_key_id=row.id)
+    cache.put(key_hash, epoch, principal)
+    return principal
+
+
+async def _advance_epoch(session: AsyncSession) -> None:
+    """Change the API-key epoch in this transaction: every process's cached keys go stale at
+    its commit. The row starts at a random value, so that a deleted and re-created row (a
+    truncated table) never repeats an epoch a cache still holds."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(ApiKeyEpoch)
+        .values(id=EPOCH_ROW, value=secrets.randbits(62))
+        .on_conflict_do_update(
+            index_elements=[ApiKeyEpoch.id], set_={"value": ApiKeyEpoch.value + 1}
+        )
+    )
 
 
 async def list_api_keys(
@@ -126,8 +172,41 @@ async def revoke_api_key(session: AsyncSession, key_id_or_prefix: str) -> bool:
         return False
     row.revoked_at = utcnow()
     await session.flush()
+    await _advance_epoch(session)
+    # The epoch already invalidates every cache; this process need not even read it again.
+    cache = cache_for(session.get_bind().engine)
+    key_hash = row.key_hash
+
+    async def forget() -> None:
+        cache.discard(key_hash)
+
+    after_commit(session, forget)
     return True
 
 
 async def count_projects(session: AsyncSession) -> int:
     return len((await session.scalars(select(Project.id))).all())
+
+
+async def list_projects(session: AsyncSession) -> list[dict[str, object]]:
+    """Every project, oldest first, with how many of its API keys still work."""
+    active = (
+        select(ApiKey.project_id, func.count(ApiKey.id).label("active_keys"))
+        .where(ApiKey.revoked_at.is_(None))
+        .group_by(ApiKey.project_id)
+        .subquery()
+    )
+    query = (
+        select(Project, active.c.active_keys)
+        .outerjoin(active, active.c.project_id == Project.id)
+        .order_by(Project.created_at, Project.name)
+    )
+    return [
+        {
+            "id": project.id,
+            "name": project.name,
+            "created_at": project.created_at,
+            "active_keys": count or 0,
+        }
+        for project, count in (await session.execute(query)).all()
+    ]
