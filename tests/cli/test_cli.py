@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from typer.testing import CliRunner
 
@@ -30,7 +31,15 @@ def invoke(*args: str, data_dir: Path) -> str:
 class TestApikeysCreate:
     def test_json_output_and_the_key_works(self, tmp_path: Path) -> None:
         out = invoke(
-            "apikeys", "create", "--project", "shop", "--mode", "live", "--json", data_dir=tmp_path
+            "apikeys",
+            "create",
+            "--project",
+            "shop",
+            "--create-project",
+            "--mode",
+            "live",
+            "--json",
+            data_dir=tmp_path,
         )
         data = json.loads(out)
         assert data["project"] == "shop" and data["mode"] == "live"
@@ -44,6 +53,62 @@ class TestApikeysCreate:
             ["apikeys", "create", "--project", "p", "--mode", "prod", "--data-dir", str(tmp_path)],
         )
         assert result.exit_code != 0
+
+    def test_unknown_project_is_refused_and_nothing_is_created(self, tmp_path: Path) -> None:
+        invoke("apikeys", "create", "--project", "shop", "--create-project", data_dir=tmp_path)
+        result = runner.invoke(
+            app, ["apikeys", "create", "--project", "shpo", "--data-dir", str(tmp_path)]
+        )
+        assert result.exit_code == 1
+        line = result.stderr.strip()
+        assert "\n" not in line and "no project named 'shpo'" in line, result.output
+        assert "projects: shop" in line and "--create-project" in line
+        assert "pk_" not in result.output
+        projects = json.loads(invoke("projects", "list", "--json", data_dir=tmp_path))
+        assert [p["name"] for p in projects] == ["shop"]
+        assert len(json.loads(invoke("apikeys", "list", "--json", data_dir=tmp_path))) == 1
+
+    def test_existing_project_needs_no_flag(self, tmp_path: Path) -> None:
+        invoke("apikeys", "create", "--project", "shop", "--create-project", data_dir=tmp_path)
+        out = invoke("apikeys", "create", "--project", "shop", "--json", data_dir=tmp_path)
+        assert json.loads(out)["project"] == "shop"
+        projects = json.loads(invoke("projects", "list", "--json", data_dir=tmp_path))
+        assert [(p["name"], p["active_keys"]) for p in projects] == [("shop", 2)]
+
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+class TestListingsAsJson:
+    def test_apikeys_list_has_iso_times(self, tmp_path: Path) -> None:
+        key = json.loads(
+            invoke(
+                "apikeys",
+                "create",
+                "--project",
+                "p",
+                "--create-project",
+                "--json",
+                data_dir=tmp_path,
+            )
+        )["key"]
+        invoke("apikeys", "revoke", key[:12], data_dir=tmp_path)
+        (row,) = json.loads(invoke("apikeys", "list", "--json", data_dir=tmp_path))
+        assert ISO.match(row["created_at"]) and ISO.match(row["revoked_at"]), row
+
+    def test_keys_list_has_iso_times(self, tmp_path: Path) -> None:
+        rows = json.loads(invoke("keys", "list", "--json", data_dir=tmp_path))
+        for row in rows:
+            for name in ("created_at", "not_before", "not_after"):
+                assert ISO.match(row[name]), (name, row)
+            assert row["withdrawn_at"] is None
+
+    def test_projects_list(self, tmp_path: Path) -> None:
+        assert json.loads(invoke("projects", "list", "--json", data_dir=tmp_path)) == []
+        invoke("apikeys", "create", "--project", "a", "--create-project", data_dir=tmp_path)
+        (row,) = json.loads(invoke("projects", "list", "--json", data_dir=tmp_path))
+        assert row["name"] == "a" and row["active_keys"] == 1 and ISO.match(row["created_at"])
+        assert "a" in invoke("projects", "list", data_dir=tmp_path)
 
 
 def _roles(tmp_path: Path, env: str = "live", purpose: str = "proof") -> list[str]:
@@ -102,6 +167,15 @@ class TestDemo:
         out = invoke("demo", data_dir=tmp_path)
         assert "valid" in out
         assert "revoked" in out.split("5. verify again")[1]
+
+    def test_demo_prints_the_token_plainly_on_one_line(self, tmp_path: Path) -> None:
+        out = invoke("demo", data_dir=tmp_path)
+        tokens = [line for line in out.splitlines() if line.startswith("eyJ")]
+        assert len(tokens) == 1, out
+        (token,) = tokens
+        assert re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]+", token), token
+        assert jwt.decode(token, options={"verify_signature": False})["test"] is True
+        assert not set("│╭╮╰╯─┃") & set(out.split("2. test-verify")[1].split("3.")[0])
 
 
 def _free_port() -> int:
@@ -180,6 +254,16 @@ class TestServe:
             )
             assert ok.returncode == 0, ok.stdout + ok.stderr
             assert "valid TEST proof" in ok.stdout
+            # Without --url the keys are found from the token's own iss (the server's URL).
+            by_iss = subprocess.run(
+                [*verify[:-2], "--test", "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert by_iss.returncode == 0, by_iss.stdout + by_iss.stderr
+            assert json.loads(by_iss.stdout)["issuer"] == base
             httpx.post(
                 f"{base}/api/v1/proofs/{response.json()['id']}/revoke",
                 headers={"Authorization": f"Bearer {key_match.group(0)}"},
@@ -194,10 +278,50 @@ class TestServe:
         assert "pk_test_" not in second_output  # the key is shown once
 
 
+class TestServeBindsFirst:
+    def test_taken_port_fails_in_one_line_and_creates_nothing(self, tmp_path: Path) -> None:
+        data_dir = tmp_path / "fresh"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")}
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "vouch.cli.main",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stdout == ""
+        line = result.stderr.strip()
+        assert "\n" not in line and f"cannot listen on 127.0.0.1:{port}" in line, line
+        assert "Traceback" not in result.stderr
+        assert not data_dir.exists()  # no database, no project, no key
+
+
 class TestApikeysRevoke:
     def test_listed_key_can_be_revoked_by_prefix(self, tmp_path: Path) -> None:
         key = json.loads(
-            invoke("apikeys", "create", "--project", "p", "--json", data_dir=tmp_path)
+            invoke(
+                "apikeys",
+                "create",
+                "--project",
+                "p",
+                "--create-project",
+                "--json",
+                data_dir=tmp_path,
+            )
         )["key"]
         listed = json.loads(invoke("apikeys", "list", "--json", data_dir=tmp_path))
         assert [k["prefix"] for k in listed] == [key[:12]]
@@ -235,7 +359,15 @@ class TestCrashDurability:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")}
         env["VOUCH_DATA_DIR"] = str(tmp_path)
         key = json.loads(
-            invoke("apikeys", "create", "--project", "p", "--json", data_dir=tmp_path)
+            invoke(
+                "apikeys",
+                "create",
+                "--project",
+                "p",
+                "--create-project",
+                "--json",
+                data_dir=tmp_path,
+            )
         )["key"]
         headers = {"Authorization": f"Bearer {key}"}
         base = f"http://127.0.0.1:{port}"

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 from rich.markup import escape
-from rich.panel import Panel
 
 from vouch import db
 from vouch.app import create_app
@@ -56,7 +55,9 @@ async def run_demo(console: Console, data_dir: Path | None = None) -> int:
                 done = await client.test_verify(created["id"])
                 token = done["proof_token"]
                 console.print(f"2. [bold]test-verify[/]  status={done['status']}")
-                console.print(Panel(token, title="proof token (JWT)", expand=False))
+                # Plain and unwrapped, so it can be copied into `vouch verify TOKEN --test`.
+                console.print("   proof token (JWT):")
+                console.print(token, soft_wrap=True, markup=False, highlight=False)
 
                 # A pk_test_ key made this proof: a live verifier refuses it, a test one reads it.
                 async with AsyncVerifier(DEMO_URL, http_client=http()) as verifier:

@@ -5,26 +5,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
+import socket
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vouch.agents.cli import app as agents_app
 from vouch.config import Settings
+from vouch.mcp.cli import command as mcp_command
 
 app = typer.Typer(help="vouch — a self-hostable trust server.", no_args_is_help=True)
-apikeys_app = typer.Typer(help="Create API keys.", no_args_is_help=True)
+apikeys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token signing keys: list and rotate.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+projects_app = typer.Typer(help="Projects (tenants).", no_args_is_help=True)
 app.add_typer(apikeys_app, name="apikeys")
+app.add_typer(projects_app, name="projects")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(agents_app, name="agents")
+app.command("mcp")(mcp_command)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -58,17 +64,25 @@ def serve(
         typer.Option(help="Also accept inbound verification mail over SMTP on this port"),
     ] = None,
 ) -> None:
-    """Run the server (migrates the database first; a fresh data dir gets a default project)."""
+    """Run the server (migrates the database first; a fresh data dir gets a default project).
+
+    The port is bound before anything else: if it is taken, nothing is created or printed but
+    the error."""
     import uvicorn
 
+    if workers > 1 and load_settings(data_dir).is_sqlite:
+        raise typer.BadParameter("several workers need PostgreSQL (VOUCH_DATABASE_URL)")
+    sock = _bind(host, port)
     overrides: dict[str, Any] = {}
     if "VOUCH_PUBLIC_URL" not in os.environ:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-        overrides["public_url"] = f"http://{shown}:{port}"
+        if ":" in shown:
+            shown = f"[{shown}]"
+        overrides["public_url"] = f"http://{shown}:{sock.getsockname()[1]}"
     settings = load_settings(data_dir, **overrides)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from vouch.observability.logs import configure_logging, logging_config
+
+    configure_logging(settings)
     from vouch import db
 
     db.upgrade(settings)
@@ -89,8 +103,8 @@ def serve(
     from vouch.channels.smtp_listener import start_smtp_listener
 
     if workers > 1:
-        if settings.is_sqlite:
-            raise typer.BadParameter("several workers need PostgreSQL (VOUCH_DATABASE_URL)")
+        from uvicorn.supervisors import Multiprocess
+
         os.environ["VOUCH_PUBLIC_URL"] = settings.public_url
         from vouch.runtime import Runtime
 
@@ -100,23 +114,39 @@ def serve(
             if smtp_port is not None
             else None
         )
+        config = uvicorn.Config(
+            "vouch.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            # Each worker process logs in VOUCH_LOG_FORMAT; vouch.access replaces uvicorn's lines.
+            log_config=logging_config(settings),
+            access_log=False,
+        )
         try:
-            uvicorn.run(
-                "vouch.app:create_app",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers,
-                log_level="info",
-            )
+            # The workers share the socket bound above (what uvicorn.run would bind itself).
+            with contextlib.suppress(KeyboardInterrupt):
+                Multiprocess(config, sockets=[sock]).run()
         finally:
+            sock.close()
             if listener is not None:
                 listener.stop()
         return
     app_ = create_app(settings)
 
     async def main() -> None:
-        server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="info"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app_,
+                host=host,
+                port=port,
+                log_level="info",
+                log_config=logging_config(settings),
+                access_log=False,
+            )
+        )
         listener = (
             start_smtp_listener(app_.state.vouch, host, smtp_port)
             if smtp_port is not None
@@ -125,12 +155,33 @@ def serve(
         if listener is not None:
             console.print(f"  SMTP: inbound mail on {host}:{smtp_port}")
         try:
-            await server.serve()
+            await server.serve(sockets=[sock])
         finally:
+            sock.close()
             if listener is not None:
                 listener.stop()
 
     asyncio.run(main())
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket as uvicorn would (SO_REUSEADDR, IPv6 for a host with ':'),
+    or stop with one line naming the address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = exc.strerror or str(exc)
+        err_console.print(
+            f"[bold red]error[/]: cannot listen on {escape(host)}:{port}: {escape(why)}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _safe_url(settings: Settings) -> str:
@@ -166,9 +217,9 @@ def worker(data_dir: DataDir = None) -> None:
     from vouch.webhooks.delivery import DeliveryWorker
 
     settings = load_settings(data_dir)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from vouch.observability.logs import configure_logging
+
+    configure_logging(settings)
     db.upgrade(settings)
 
     async def main() -> None:
@@ -204,13 +255,19 @@ def db_upgrade(
 # -- apikeys ----------------------------------------------------------------------------------------
 @apikeys_app.command("create")
 def apikeys_create(
-    project: Annotated[str, typer.Option(help="Project name (created if new)")],
+    project: Annotated[str, typer.Option(help="Name of an existing project")],
     mode: Annotated[str, typer.Option(help="test or live")] = "test",
     name: Annotated[str | None, typer.Option(help="A label for the key")] = None,
+    create_project: Annotated[
+        bool, typer.Option("--create-project", help="Create the project if it does not exist")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Create an API key. The key is shown once; only its hash is stored."""
+    """Create an API key. The key is shown once; only its hash is stored.
+
+    An unknown project is refused (a typo would otherwise start a new tenant) unless
+    --create-project is given."""
     if mode not in ("test", "live"):
         raise typer.BadParameter("mode must be 'test' or 'live'", param_hint="--mode")
     if not project.strip() or len(project) > 100:
@@ -220,20 +277,35 @@ def apikeys_create(
     settings = load_settings(data_dir)
     db.upgrade(settings)
 
-    async def main() -> tuple[str, str]:
+    async def main() -> tuple[str, str] | list[str]:
         from vouch.runtime import Runtime
         from vouch.tenancy import service as tenancy
 
         runtime = Runtime.build(settings)
         try:
             async with runtime.db.session() as session:
-                row, _ = await tenancy.get_or_create_project(session, project.strip())
+                if create_project:
+                    row, _ = await tenancy.get_or_create_project(session, project.strip())
+                else:
+                    found = await tenancy.find_project(session, project.strip())
+                    if found is None:
+                        return [str(p["name"]) for p in await tenancy.list_projects(session)]
+                    row = found
                 issued = await tenancy.create_api_key(session, row, mode=mode, name=name)
                 return issued.key, row.name
         finally:
             await runtime.close()
 
-    key, project_name = _run(main())
+    result = _run(main())
+    if isinstance(result, list):
+        known = ", ".join(result) if result else "none yet"
+        err_console.print(
+            f"[bold red]error[/]: no project named {escape(project.strip())!r} "
+            f"(projects: {escape(known)}); pass --create-project to create it",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    key, project_name = result
     if as_json:
         typer.echo(json.dumps({"key": key, "project": project_name, "mode": mode}))
     else:
@@ -248,9 +320,9 @@ def apikeys_list(
     data_dir: DataDir = None,
 ) -> None:
     """List API keys (prefixes only; keys themselves are never stored)."""
-    rows = _run(_with_session(load_settings(data_dir), _list_keys(project)))
+    rows = _iso_rows(_run(_with_session(load_settings(data_dir), _list_keys(project))))
     if as_json:
-        typer.echo(json.dumps(rows, default=str))
+        _echo_json(rows)
         return
     table = Table("id", "project", "mode", "prefix", "name", "created", "revoked")
     for row in rows:
@@ -260,6 +332,29 @@ def apikeys_list(
                 for k in ("id", "project", "mode", "prefix", "name", "created_at", "revoked_at")
             )
         )
+    console.print(table)
+
+
+# -- projects ---------------------------------------------------------------------------------------
+@projects_app.command("list")
+def projects_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """List projects (tenants) with their number of active API keys."""
+
+    async def work(session: Any) -> Any:
+        from vouch.tenancy import service as tenancy
+
+        return await tenancy.list_projects(session)
+
+    rows = _iso_rows(_run(_with_session(load_settings(data_dir), work)))
+    if as_json:
+        _echo_json(rows)
+        return
+    table = Table("id", "name", "created", "active keys")
+    for row in rows:
+        table.add_row(row["id"], row["name"], row["created_at"], str(row["active_keys"]))
     console.print(table)
 
 
@@ -304,6 +399,20 @@ async def _with_session(settings: Settings, work: Any) -> Any:
         await runtime.close()
 
 
+def _iso_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Listing rows with every instant as ISO 8601 UTC (``2026-02-04T10:00:00.000Z``)."""
+    from vouch.kit.clock import isoformat_ms
+
+    return [
+        {k: isoformat_ms(v) if isinstance(v, datetime) else v for k, v in row.items()}
+        for row in rows
+    ]
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data))
+
+
 # -- keys -------------------------------------------------------------------------------------------
 @keys_app.command("list")
 def keys_list(
@@ -326,9 +435,9 @@ def keys_list(
         finally:
             await runtime.close()
 
-    rows = _run(main())
+    rows = _iso_rows(_run(main()))
     if as_json:
-        typer.echo(json.dumps(rows, default=str))
+        _echo_json(rows)
         return
     table = Table(
         "kid", "env", "purpose", "alg", "role", "signs from", "until", "last token expires"
@@ -341,7 +450,7 @@ def keys_list(
             row["alg"],
             row["role"],
             str(row["not_before"]),
-            str(row["not_after"]),
+            str(row["not_after"] or "—"),
             str(row["last_token_expires_at"] or "—"),
         )
     console.print(table)
@@ -421,10 +530,29 @@ def keys_rotate(
 @app.command()
 def verify(
     token: Annotated[str, typer.Argument(help="A proof token (JWT)")],
-    jwks: Annotated[str | None, typer.Option("--jwks", help="JWKS URL")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Server base URL")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Server base URL (default: the token's iss, its public URL)"),
+    ] = None,
+    jwks: Annotated[
+        str | None,
+        typer.Option(
+            "--jwks",
+            help="A saved JWKS file (<server>/.well-known/jwks.json, or jwks-test.json for test "
+            "proofs) to verify offline, or a JWKS URL",
+        ),
+    ] = None,
+    status_list: Annotated[
+        str | None,
+        typer.Option(
+            "--status-list",
+            help="A saved Token Status List (the body of the proof's status.status_list.uri) "
+            "for the revocation check",
+        ),
+    ] = None,
     issuer: Annotated[
-        str | None, typer.Option(help="Expected iss (default: the server URL)")
+        str | None,
+        typer.Option(help="Expected iss (default: --url if given, else the token's own iss)"),
     ] = None,
     no_revocation: Annotated[
         bool, typer.Option("--no-revocation", help="Skip the revocation check")
@@ -435,45 +563,29 @@ def verify(
             "--test", help="Check a test-mode proof against the test key set (jwks-test.json)"
         ),
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Verify a proof token offline against the server's published keys and its status list.
+    """Verify a proof token against its issuer's published keys and its status list.
 
-    A test-mode proof is reported as such and refused unless --test is given: it proves nothing."""
-    from vouch_sdk import EnvironmentMismatch, ProofInvalid, RevocationListUnavailable, Verifier
+    Without --url the keys are fetched from the token's own iss: the answer says who issued the
+    proof, so check that issuer is one you trust (or pin it with --url / --issuer). With
+    --jwks FILE (and --status-list FILE) nothing is fetched. A test-mode proof is refused unless
+    --test is given: it proves nothing. Exit status: 0 valid, 1 invalid, 2 could not be checked
+    (server unreachable, unreadable file)."""
+    from vouch.cli import verify as verifying
 
-    base = (url or os.environ.get("VOUCH_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
-    if jwks and not url:
-        base = jwks.split("/.well-known/")[0]
-    verifier = Verifier(
-        base,
-        issuer=issuer or base,
-        jwks_url=jwks,
+    outcome = verifying.check(
+        token,
+        url=url,
+        jwks=jwks,
+        status_list=status_list,
+        issuer=issuer,
         check_revocation=not no_revocation,
         test=test,
     )
-    try:
-        claims = verifier.verify(token)
-    except EnvironmentMismatch as exc:
-        if exc.reason == "test_proof":
-            err_console.print(
-                "[bold red]invalid (test_proof)[/]: a test-mode proof, made with a pk_test_ key; "
-                "it proves nothing about a real person. Pass --test to check it against the "
-                "test key set."
-            )
-        else:
-            err_console.print(f"[bold red]invalid[/] ({exc.reason}): {exc}")
-        raise typer.Exit(1) from None
-    except ProofInvalid as exc:
-        err_console.print(f"[bold red]invalid[/] ({exc.reason}): {exc}")
-        raise typer.Exit(1) from None
-    except RevocationListUnavailable as exc:
-        err_console.print(f"[bold red]unknown[/] (status_unavailable): {exc}")
-        raise typer.Exit(2) from None
-    if test:
-        console.print("[bold yellow]valid TEST proof[/] (test mode: not evidence of anything)")
-    else:
-        console.print("[bold green]valid[/]")
-    console.print_json(json.dumps(claims.raw))
+    verifying.render(outcome, console, err_console, as_json=as_json)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
 # -- demo --------------------------------------------------------------------------------------------
