@@ -44,6 +44,7 @@ KNOWN_TEST_DIRS = {
     "consent",
     "approval",
     "web",
+    "mcp",
 }
 
 

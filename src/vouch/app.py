@@ -1,7 +1,9 @@
 """``create_app(settings)``: every surface of vouch, mounted in one place.
 
 URL map
+  GET  /                                        a short HTML page: what this is, where the keys are
   GET  /health                                   public
+  GET  /metrics                                  Prometheus metrics, off unless configured
   GET  /.well-known/jwks.json                    live keys, public (Cache-Control: 24 h)
   GET  /.well-known/jwks-test.json               test keys only, public
   GET  /statuslists/{live|test}/{n}              Token Status Lists (application/statuslist+jwt)
@@ -19,6 +21,7 @@ URL map
   *    /v1/verify/…, /v1/agents…                 agent proofs (agents/endpoints.py)
   *    /v2/{resource}…                           signed records (records/endpoints.py)
   *    /verify/v0/…                              location proofs (location/endpoints.py)
+  *    /mcp                                      MCP tools, Streamable HTTP, API key as bearer (mcp/http.py)
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ from vouch.http import (
 )
 from vouch.kit.clock import isoformat_ms, utcnow
 from vouch.location.endpoints import router as location_router
+from vouch.mcp import http as mcp_http
+from vouch.observability.endpoints import router as metrics_router
+from vouch.observability.middleware import ObserveRequests
 from vouch.proofs.endpoints import router as proofs_router
 from vouch.proofs.endpoints import status_list_router
 from vouch.records.endpoints import router as records_router
@@ -66,6 +72,7 @@ from vouch.runtime import Runtime
 from vouch.tenancy.endpoints import router as tenancy_router
 from vouch.tenancy.service import authenticate
 from vouch.web.endpoints import router as web_router
+from vouch.web.landing import router as landing_router
 from vouch.webhooks.delivery import DeliveryWorker
 from vouch.webhooks.endpoints import router as webhooks_router
 
@@ -174,6 +181,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         },
         hsts=settings.public_url.startswith("https://"),
     )
+    # Outermost of all: what the edge and the probe guard answer themselves is counted too.
+    app.add_middleware(
+        ObserveRequests,
+        metrics=runtime.metrics,
+        trust_forwarded_for=settings.trust_forwarded_for,
+        trusted_proxies=settings.trusted_proxies,
+    )
 
     @app.get("/health", tags=["public"])
     async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
@@ -208,15 +222,22 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             },
         )
 
-    @app.api_route("/.well-known/jwks.json", methods=["GET", "HEAD"], tags=["public"])
+    @app.get("/.well-known/jwks.json", tags=["public"])
     async def jwks(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
         """Live keys only: proof keys and status-list keys, with their windows and tombstones."""
         return await _jwks(session, runtime, "live")
 
-    @app.api_route("/.well-known/jwks-test.json", methods=["GET", "HEAD"], tags=["public"])
+    @app.get("/.well-known/jwks-test.json", tags=["public"])
     async def jwks_test(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
         """Test keys only: what test-mode proofs are signed with. Never trust these in live."""
         return await _jwks(session, runtime, "test")
+
+    # HEAD as its own route, out of the OpenAPI description: one route with both methods gives
+    # both operations the same operationId. (The server sends the headers, never the body.)
+    app.add_api_route("/.well-known/jwks.json", jwks, methods=["HEAD"], include_in_schema=False)
+    app.add_api_route(
+        "/.well-known/jwks-test.json", jwks_test, methods=["HEAD"], include_in_schema=False
+    )
 
     @app.get("/api/v1", tags=["public"])
     async def api_info() -> dict[str, str]:
@@ -240,6 +261,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(agents_router)
     app.include_router(records_router)
     app.include_router(location_router)
+    app.include_router(metrics_router)
+    app.include_router(landing_router)
+    app.include_router(mcp_http.router())
     return app
 
 

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     # the rightmost entry that is not.
     trusted_proxies: str = "127.0.0.1/8,::1"
 
+    # -- metrics and logs (docs/self-hosting.md, "Metrics and logs") -------------------------
+    # GET /metrics answers 404 unless metrics are enabled; setting a token enables them and
+    # requires it as "Authorization: Bearer <token>".
+    metrics_enabled: bool = False
+    metrics_token: str | None = None
+    # "json": one JSON object per line; "text": one readable line. Both carry the request id.
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    # One line per request on the "vouch.access" logger (uvicorn's own access log is off).
+    access_log: bool = True
+
     # Providers (links in challenges; full channel support lives in the channel modules).
     telegram_bot_token: str | None = None
     telegram_bot_username: str = "vouch_verify_bot"
@@ -279,6 +290,7 @@ class Settings(BaseSettings):
             "whatsapp_verify_token",
             "twilio_auth_token",
             "inbound_email_secret",
+            "metrics_token",
         }
         data = self.model_dump(mode="json")
         hidden |= {k for k in data if k.startswith("oauth_") and k.endswith("_client_secret")}

@@ -35,6 +35,8 @@ log = logging.getLogger("vouch.http")
 
 # The path of the request being handled, for renderers that cite it (RFC 9457 ``instance``).
 REQUEST_PATH: ContextVar[str | None] = ContextVar("vouch_request_path", default=None)
+# Its request id (``X-Request-Id``), for every log line written while it is handled.
+REQUEST_ID: ContextVar[str | None] = ContextVar("vouch_request_id", default=None)
 
 Renderer = Callable[[VouchError, str | None], tuple[dict[str, Any], str]]
 
@@ -485,6 +487,7 @@ class EdgeMiddleware:
         state["request_id"] = request_id
         path: str = scope.get("path", "")
         REQUEST_PATH.set(path)
+        REQUEST_ID.set(request_id)
         rule = self._limit_for(path)
         # Until the gate has admitted the caller, only the default limit holds.
         limit = rule.limit if rule.gate is None else min(rule.limit, self.default_limit)

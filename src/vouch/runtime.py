@@ -13,6 +13,7 @@ from vouch.database import Database
 from vouch.kit.bus import Bus, build_bus
 from vouch.kit.ratelimit import RateLimiter
 from vouch.kit.secretbox import derive_key
+from vouch.observability.metrics import Metrics
 from vouch.signing.keys import Keyring
 from vouch.signing.tokens import TokenService
 
@@ -27,18 +28,21 @@ class Runtime:
     code_key: bytes
     bus: Bus
     extras: dict[str, object] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         keyring = Keyring(settings)
+        metrics = Metrics()
         return cls(
             settings=settings,
             db=Database(settings),
             keyring=keyring,
-            tokens=TokenService(settings, keyring),
-            limiter=RateLimiter(settings),
+            tokens=TokenService(settings, keyring, metrics=metrics),
+            limiter=RateLimiter(settings, on_refused=metrics.rate_limit_refused),
             code_key=derive_key(settings.master_key, "challenge-codes"),
             bus=build_bus(settings),
+            metrics=metrics,
         )
 
     async def close(self) -> None:

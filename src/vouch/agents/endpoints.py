@@ -161,7 +161,7 @@ router.include_router(v1)
 
 
 # -- Web Bot Auth: the key directory -------------------------------------------------------------
-@router.api_route(httpsig.DIRECTORY_PATH, methods=["GET", "HEAD"], tags=["public"])
+@router.get(httpsig.DIRECTORY_PATH, tags=["public"])
 async def key_directory(session: Session, _public: PublicCaller) -> Response:
     """The JWKS of live agents' keys, each signing the response (the directory draft's binding)."""
     jwks, signature_fields = await service.directory(session)
@@ -175,3 +175,9 @@ async def key_directory(session: Session, _public: PublicCaller) -> Response:
             "Access-Control-Allow-Origin": "*",
         },
     )
+
+
+# HEAD kept out of the OpenAPI description: a two-method route gives both one operationId.
+router.add_api_route(
+    httpsig.DIRECTORY_PATH, key_directory, methods=["HEAD"], include_in_schema=False
+)

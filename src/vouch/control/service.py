@@ -388,6 +388,12 @@ async def announce(session: AsyncSession, runtime: Runtime, verification: Verifi
     delivered only if this transaction commits."""
     event_type = _EVENT_FOR_STATUS.get(verification.status)
     if event_type is not None:
+        runtime.metrics.verification_finished(
+            session,
+            type=verification.type,
+            environment=verification.environment,
+            outcome=verification.status,
+        )
         await webhooks.emit(
             session,
             runtime,

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
@@ -41,8 +42,12 @@ class RateState:
 
 
 class RateLimiter:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, on_refused: Callable[[str], None] | None = None
+    ) -> None:
         self.enabled = settings.rate_limit_enabled
+        # Told the scope (the first identity part: "ip", "key", "probe", …) of each refusal.
+        self.on_refused = on_refused
         self._storage: Storage
         if settings.redis_url:
             url = settings.redis_url
@@ -67,6 +72,8 @@ class RateLimiter:
             expiry = item.get_expiry()
             return RateState(True, item.amount, item.amount, int(time.time()) + expiry, expiry)
         allowed = await self._strategy.hit(item, *identity)
+        if not allowed and self.on_refused is not None and identity:
+            self.on_refused(identity[0])
         stats = await self._strategy.get_window_stats(item, *identity)
         return RateState(
             allowed,

@@ -205,6 +205,7 @@ async def revoke(
         lists.invalidate(environment)
 
     after_commit(session, _drop_cached_list)
+    runtime.metrics.proof_event(session, type=row.type, environment=environment, event="revoked")
     hook = _hooks.get(row.family)
     callback_url = await hook(session, runtime, row.id, now, reason) if hook is not None else None
     from vouch.webhooks import service as webhooks

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,9 @@ from vouch.config import Settings
 from vouch.kit.clock import utcnow
 from vouch.signing import status_list
 from vouch.signing.keys import PURPOSE_PROOF, PURPOSE_STATUS_LIST, Keyring
+
+if TYPE_CHECKING:
+    from vouch.observability.metrics import Metrics
 
 PROOF_SCHEMA_VERSION = "1.0"
 ALLOWED_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
@@ -55,9 +58,12 @@ class TokenInvalid(Exception):
 
 
 class TokenService:
-    def __init__(self, settings: Settings, keyring: Keyring) -> None:
+    def __init__(
+        self, settings: Settings, keyring: Keyring, *, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
         self.keyring = keyring
+        self.metrics = metrics
         self.status_lists = status_list.StatusLists(settings)
 
     async def mint(
@@ -95,6 +101,8 @@ class TokenService:
         token = jwt.encode(
             payload, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"}
         )
+        if self.metrics is not None:
+            self.metrics.proof_event(session, type=type, environment=environment, event="minted")
         return MintedToken(token, jti, key.kid, issued, expires, index)
 
     async def sign_document(

@@ -255,4 +255,7 @@ class DeliveryWorker:
                     .values(enabled=False, disabled_reason="410 Gone", updated_at=now)
                     .execution_options(synchronize_session=False)
                 )
+        self.runtime.metrics.webhook_deliveries.labels(
+            "retrying" if status == "pending" else status
+        ).inc()
         log.info("delivery %s: %s (attempt %d)", claim.id, status, attempts)
