@@ -130,9 +130,12 @@ class TestDecision:
         assert (await fetch(dc, dkeys, created["id"]))["status"] == "pending"
 
     async def test_garbage_tokens_are_refused(self, dc: httpx.AsyncClient) -> None:
-        for token in ("x", "a" * 300, "..", "6b0.1.abc"):
+        # ".." alone is a dot segment the client folds into "/" (the landing
+        # page), so the dotted shapes here keep a non-dot character.
+        for token in ("x", "a" * 300, "...", "a..b", "6b0.1.abc"):
             response = await dc.get(f"/approve/{token}")
-            assert response.status_code in (404,), token
+            assert response.status_code == 404, token
+            assert "not valid" in response.text, token
 
     async def test_an_expired_link_is_refused(
         self, dc: httpx.AsyncClient, dkeys: Keys, dapp: FastAPI
