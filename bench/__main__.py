@@ -1,6 +1,6 @@
 """``make bench``: offline verification speed and API throughput, each against a baseline.
 
-1. Offline verification: ``vouch_sdk.Verifier.verify`` (signature, exp, iss, type/channel and the
+1. Offline verification: ``vouch_client.Verifier.verify`` (signature, exp, iss, type/channel and the
    revocation set, caches warm) against plain ``jwt.decode`` of the same token with the same key.
 2. API throughput on SQLite: create → test-verify → validate flows per second, in-process through
    the whole ASGI stack, against ``GET /api/v1`` (the same stack with no database work).
@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import jwt
 
-from vouch import db
-from vouch.app import create_app
-from vouch.config import Settings
-from vouch.tenancy import service as tenancy
-from vouch_sdk import Verifier
+from vouch_client import Verifier
+from vouch_server import db
+from vouch_server.app import create_app
+from vouch_server.config import Settings
+from vouch_server.tenancy import service as tenancy
 
 BASE = "https://bench.vouch"
 
@@ -179,7 +179,7 @@ if __name__ == "__main__":
         f"  status list ({sl['issued']:,} issued, {sl['revoked']:,} revoked): "
         f"{sl['document_bytes']:,} bytes; server builds it uncached in "
         f"{sl['server_build_seconds']} s; cold verify_offline by proof.holdings' SDK "
-        f"{sl['proof_sdk_cold_verify_seconds']} s, by vouch_sdk {sl['vouch_sdk_cold_verify_seconds']} s "
+        f"{sl['proof_sdk_cold_verify_seconds']} s, by vouch_client {sl['vouch_client_cold_verify_seconds']} s "
         f"({sl['cold_read_vs_nothing_revoked']}x an empty list); warm check at 1M revoked costs "
         f"{sl['warm_check_cost_1m_vs_0']}x the check at 0"
     )

@@ -20,10 +20,10 @@ import httpx
 from coincurve import PrivateKey, PublicKey
 from eth_hash.auto import keccak
 
-from vouch import db
-from vouch.app import create_app
-from vouch.config import Settings
-from vouch.location import canonical
+from vouch_server import db
+from vouch_server.app import create_app
+from vouch_server.config import Settings
+from vouch_server.location import canonical
 
 BASE = "https://bench.vouch"
 STAMPS = 50

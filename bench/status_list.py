@@ -6,7 +6,7 @@ database, slots spread at random), measure:
 - the size of the Status List Token ``GET /statuslists/live/0`` serves, and the time the server
   takes to build and sign it uncached;
 - a cold read by proof.holdings' SDK (``verify_offline``: fetch the JWKS and the list, verify,
-  inflate, read a slot) and by ``vouch_sdk.Verifier``, against the same SDK's read of a list
+  inflate, read a slot) and by ``vouch_client.Verifier``, against the same SDK's read of a list
   with nothing revoked, measured in the same run;
 - the cost of one revocation check with a warm list, at 0 and at 1,000,000 revoked slots.
 
@@ -27,12 +27,12 @@ from typing import Any
 
 import httpx
 
-from vouch import db
-from vouch.app import create_app
-from vouch.config import Settings
-from vouch.signing import status_list
-from vouch.tenancy import service as tenancy
-from vouch_sdk import ProofRevoked, Verifier
+from vouch_client import ProofRevoked, Verifier
+from vouch_server import db
+from vouch_server.app import create_app
+from vouch_server.config import Settings
+from vouch_server.signing import status_list
+from vouch_server.tenancy import service as tenancy
 
 BASE = "https://bench.vouch"
 ISSUED = 1_000_000
@@ -242,8 +242,8 @@ async def status_list_figures() -> dict[str, Any]:
         "document_bytes_nothing_revoked": len(lists["none"]),
         "server_build_seconds": round(build_seconds, 3),
         "proof_sdk_cold_verify_seconds": round(sdk_cold_seconds, 3),
-        "vouch_sdk_cold_verify_seconds": round(cold_served, 3),
-        "vouch_sdk_cold_verify_seconds_nothing_revoked": round(cold_none, 3),
+        "vouch_client_cold_verify_seconds": round(cold_served, 3),
+        "vouch_client_cold_verify_seconds_nothing_revoked": round(cold_none, 3),
         "cold_read_vs_nothing_revoked": round(cold_served / cold_none, 2),
         "warm_checks_per_second_0_revoked": round(rate_none),
         "warm_checks_per_second_1m_revoked": round(rate_all),

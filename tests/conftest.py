@@ -17,15 +17,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.fixtures.services import PG_URL, REDIS_URL, create_database, drop_database
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch import db as vouch_db
-from vouch.app import create_app
-from vouch.config import Settings
-from vouch.models import Base
-from vouch.runtime import Runtime
+from vouch_server import db as vouch_db
+from vouch_server.app import create_app
+from vouch_server.config import Settings
+from vouch_server.models import Base
+from vouch_server.runtime import Runtime
 
 TEST_SECRET = "test-master-secret-not-for-production"
 
-# The test tree mirrors src/vouch; a test file elsewhere is a mistake (warehouse's habit).
+# The test tree mirrors src/vouch_server; a test file elsewhere is a mistake (warehouse's habit).
 KNOWN_TEST_DIRS = {
     "kit",
     "signing",

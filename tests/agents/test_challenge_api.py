@@ -13,9 +13,9 @@ from sqlalchemy import update
 
 from tests.agents.factories import IndependentAgent, api, challenge, register, submit
 from tests.fixtures.tenancy import Keys
-from vouch.kit.clock import parse_instant, utcnow
-from vouch.models.agents import AgentChallenge
-from vouch.runtime import Runtime
+from vouch_server.kit.clock import parse_instant, utcnow
+from vouch_server.models.agents import AgentChallenge
+from vouch_server.runtime import Runtime
 
 
 @pytest.fixture

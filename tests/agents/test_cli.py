@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from tests.agents.factories import api, challenge, submit
 from tests.fixtures.tenancy import Keys
-from vouch.agents.cli import app
-from vouch_sdk.agents import AgentKey
+from vouch_client.agents import AgentKey
+from vouch_server.agents.cli import app
 
 runner = CliRunner()
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from tests.agents.factories import IndependentAgent, api, challenge, register, submit
 from tests.fixtures.tenancy import make_keys
-from vouch.app import create_app
-from vouch.models import Proof
+from vouch_server.app import create_app
+from vouch_server.models import Proof
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """``POST /v1/verify/http-signature``: a request signed per RFC 9421 (Web Bot Auth profile) by an
-implementation other than the server's verifier — ``vouch_sdk.agents`` (written from the RFC's
+implementation other than the server's verifier — ``vouch_client.agents`` (written from the RFC's
 text with ``cryptography``) and Node.js's built-in crypto — verifies once; altered, replayed or
 out-of-challenge ones do not."""
 
@@ -16,10 +16,10 @@ from sqlalchemy import update
 
 from tests.agents.factories import api, challenge, needs_node, node
 from tests.fixtures.tenancy import Keys
-from vouch.kit.clock import utcnow
-from vouch.models.agents import AgentChallenge
-from vouch.runtime import Runtime
-from vouch_sdk.agents import AgentKey, WebBotAuth
+from vouch_client.agents import AgentKey, WebBotAuth
+from vouch_server.kit.clock import utcnow
+from vouch_server.models.agents import AgentChallenge
+from vouch_server.runtime import Runtime
 
 URL = "https://shop.example/checkout/cart?item=42"
 FAILED = "Proof verification failed"

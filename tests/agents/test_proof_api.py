@@ -24,11 +24,11 @@ from tests.agents.factories import (
     submit,
 )
 from tests.fixtures.tenancy import Keys
-from vouch.kit.clock import parse_instant, utcnow
-from vouch.models import Proof
-from vouch.models.agents import AgentChallenge
-from vouch.runtime import Runtime
-from vouch_sdk import AsyncVerifier
+from vouch_client import AsyncVerifier
+from vouch_server.kit.clock import parse_instant, utcnow
+from vouch_server.models import Proof
+from vouch_server.models.agents import AgentChallenge
+from vouch_server.runtime import Runtime
 
 FAILED = "Proof verification failed"
 

@@ -20,8 +20,13 @@ from tests.agents.vectors import (
     VECTOR_INPUT,
     VECTOR_PROOF,
 )
-from vouch.agents.keys import AgentPublicKey, InvalidPublicKey, b64url_decode, parse_public_key
-from vouch.agents.proof import (
+from vouch_server.agents.keys import (
+    AgentPublicKey,
+    InvalidPublicKey,
+    b64url_decode,
+    parse_public_key,
+)
+from vouch_server.agents.proof import (
     ContextNotCanonical,
     MalformedProof,
     ProofInput,

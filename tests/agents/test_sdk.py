@@ -1,4 +1,4 @@
-"""``vouch_sdk.agents``: the agent side, checked against the published vectors (RFC 8785 via the
+"""``vouch_client.agents``: the agent side, checked against the published vectors (RFC 8785 via the
 ``rfc8785`` package, RFC 8032, RFC 8037 A.3, RFC 9421 B.2.6) and vouch's golden proof."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from tests.agents.vectors import (
     VECTOR_INPUT,
     VECTOR_PROOF,
 )
-from vouch_sdk import agents
-from vouch_sdk.agents import AgentKey, WebBotAuth, canonical_json, proof_message, signature_base
+from vouch_client import agents
+from vouch_client.agents import AgentKey, WebBotAuth, canonical_json, proof_message, signature_base
 
 CHALLENGE = {
     "challenge_id": VECTOR_INPUT.challenge_id,

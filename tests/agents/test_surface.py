@@ -11,10 +11,10 @@ from fastapi import FastAPI
 
 from tests.agents.factories import api
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.agents.errors import ProofFailed, render_agent_error
-from vouch.app import create_app
-from vouch.errors import RateLimited, VouchError
-from vouch.http import SURFACE_RENDERERS, renderer_for
+from vouch_server.agents.errors import ProofFailed, render_agent_error
+from vouch_server.app import create_app
+from vouch_server.errors import RateLimited, VouchError
+from vouch_server.http import SURFACE_RENDERERS, renderer_for
 
 
 class TestRenderer:

@@ -32,8 +32,8 @@ from sqlalchemy import func, select
 
 from tests.agents.factories import api, challenge
 from tests.fixtures.tenancy import Keys
-from vouch.models.agents import AgentChallenge
-from vouch.runtime import Runtime
+from vouch_server.models.agents import AgentChallenge
+from vouch_server.runtime import Runtime
 
 # RFC 9421 Appendix B.1.4, "test-key-ed25519".
 B14_PRIVATE_PEM = b"""-----BEGIN PRIVATE KEY-----

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vouch.agents.proof import ProofInput
+from vouch_server.agents.proof import ProofInput
 
 # RFC 8032 §7.1 TEST 1.
 SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")

@@ -31,8 +31,8 @@ from tests.channels.email_standins import SmtpSink, run_smtp_sink
 from tests.conftest import TEST_SECRET
 from tests.fixtures.providers import FakeApi, run_fake_api
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.app import create_app
-from vouch.config import Settings
+from vouch_server.app import create_app
+from vouch_server.config import Settings
 
 TELEGRAM_SECRET = "tg-webhook-secret-456"
 BOT_TOKEN = "654321:XYZ-bot-token"
@@ -324,7 +324,7 @@ def serve(settings: Settings, fake_api: FakeApi | None = None) -> Iterator[str]:
         env["VOUCH_REDIS_URL"] = settings.redis_url
     log = open(Path(settings.data_dir) / f"serve-{port}.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "vouch_server.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -404,7 +404,7 @@ async def callback_key_of(client: httpx.AsyncClient, authorization_id: str) -> s
     """The buttons' key, read where a person's phone would read it: the sent prompt."""
     from sqlalchemy import select
 
-    from vouch.models.delegation import Authorization
+    from vouch_server.models.delegation import Authorization
 
     app = client._transport.app  # type: ignore[attr-defined]
     async with app.state.vouch.db.session() as session:
@@ -468,7 +468,7 @@ async def events_of(app: FastAPI, type_prefix: str) -> list[dict[str, Any]]:
     """Webhook events written to the outbox, oldest first."""
     from sqlalchemy import select
 
-    from vouch.models import WebhookEvent
+    from vouch_server.models import WebhookEvent
 
     async with app.state.vouch.db.session() as session:
         rows = await session.scalars(
@@ -482,7 +482,7 @@ async def events_of(app: FastAPI, type_prefix: str) -> list[dict[str, Any]]:
 async def outbound_of(app: FastAPI, message_type: str | None = None) -> list[Any]:
     from sqlalchemy import select
 
-    from vouch.models import OutboundMessage
+    from vouch_server.models import OutboundMessage
 
     async with app.state.vouch.db.session() as session:
         query = select(OutboundMessage).order_by(OutboundMessage.created_at, OutboundMessage.id)

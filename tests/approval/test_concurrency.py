@@ -31,8 +31,8 @@ from tests.approval.standins import (
 from tests.fixtures.providers import FakeApi
 from tests.fixtures.receiver import run_receiver
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.models import Proof, WebhookDelivery, WebhookEvent
-from vouch.runtime import Runtime
+from vouch_server.models import Proof, WebhookDelivery, WebhookEvent
+from vouch_server.runtime import Runtime
 
 CHANNELS = [
     {"type": "telegram", "config": {"chat_id": str(CHAT_ID)}},

@@ -40,10 +40,10 @@ from tests.approval.standins import (
 from tests.channels.email_standins import SmtpSink
 from tests.fixtures.providers import FakeApi
 from tests.fixtures.tenancy import Keys
-from vouch.approval.endpoints import sweep
-from vouch.kit.clock import utcnow
-from vouch.models import Proof
-from vouch.models.delegation import Confirmation
+from vouch_server.approval.endpoints import sweep
+from vouch_server.kit.clock import utcnow
+from vouch_server.models import Proof
+from vouch_server.models.delegation import Confirmation
 
 TELEGRAM = {"type": "telegram", "config": {"chat_id": str(CHAT_ID)}}
 WHATSAPP = {"type": "whatsapp", "config": {"phone_number": PHONE}}
@@ -476,7 +476,7 @@ class TestBackgroundSweep:
     ) -> None:
         from tests.approval.standins import provider_settings
         from tests.fixtures.tenancy import make_keys
-        from vouch.app import create_app
+        from vouch_server.app import create_app
 
         app = create_app(
             settings_factory(**provider_settings(fake_api, smtp), expiry_sweep_seconds=0.2)

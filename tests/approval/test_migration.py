@@ -1,4 +1,4 @@
-"""Migration ``0007_delegation`` mirrors ``vouch.models.delegation`` exactly, on SQLite and PostgreSQL, and
+"""Migration ``0007_delegation`` mirrors ``vouch_server.models.delegation`` exactly, on SQLite and PostgreSQL, and
 its downgrade removes what its upgrade made."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from tests.conftest import base_settings
-from vouch.db import alembic_config
-from vouch.models import Base
-from vouch.runtime import Runtime
+from vouch_server.db import alembic_config
+from vouch_server.models import Base
+from vouch_server.runtime import Runtime
 
 TABLES = {
     "authorizations",

@@ -1,4 +1,4 @@
-"""``vouch_sdk`` for agent authors against the real app: ``client.confirmations.create / wait``
+"""``vouch_client`` for agent authors against the real app: ``client.confirmations.create / wait``
 and ``require_approval`` as a context manager and a decorator, async (ASGI transport) and sync (a
 ``vouch serve`` process)."""
 
@@ -18,10 +18,10 @@ from sqlalchemy import update
 
 from tests.approval.standins import create_hitl, serve, verify_offline
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.kit.clock import utcnow
-from vouch.models.delegation import Confirmation
-from vouch.runtime import Runtime
-from vouch_sdk import Approval, ApprovalDenied, AsyncClient, Client, require_approval
+from vouch_client import Approval, ApprovalDenied, AsyncClient, Client, require_approval
+from vouch_server.kit.clock import utcnow
+from vouch_server.models.delegation import Confirmation
+from vouch_server.runtime import Runtime
 
 WEB = [{"type": "web"}]
 

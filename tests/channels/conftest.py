@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from tests.fixtures.providers import FakeApi, run_fake_api
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.app import create_app
+from vouch_server.app import create_app
 
 TELEGRAM_SECRET = "tg-webhook-secret-123"
 BOT_TOKEN = "123456:ABC-bot-token"

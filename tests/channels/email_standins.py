@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dns.rdtypes.ANY.TXT import TXT
 from fastapi import FastAPI
 
-from vouch.app import create_app
+from vouch_server.app import create_app
 
 INBOUND = "verify@vouch.test"
 SECRET = "inbound-email-secret-0123456789"

@@ -31,8 +31,8 @@ from tests.channels.email_standins import (
 )
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.fixtures.verifications import create_verification
-from vouch.channels import email as mail
-from vouch.models import OutboundMessage, Verification
+from vouch_server.channels import email as mail
+from vouch_server.models import OutboundMessage, Verification
 
 IDENTIFIER = "Ona@Example.com"
 

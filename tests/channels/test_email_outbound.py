@@ -28,8 +28,8 @@ from tests.channels.email_standins import (
 )
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.fixtures.verifications import create_verification
-from vouch.channels import email as mail
-from vouch.models import OutboundMessage, Verification
+from vouch_server.channels import email as mail
+from vouch_server.models import OutboundMessage, Verification
 
 LINK = re.compile(r"https://vouch\.test(/verify/[0-9a-f]+/email)\?token=([A-Za-z0-9_\-.]+)")
 CODE = re.compile(r"is ([A-Z0-9]{6})\.")
@@ -338,8 +338,8 @@ class TestMagicLink:
     ) -> None:
         id_, _, path, token = await mailed(ec, ekeys, sink)
         later = datetime.now(UTC) + timedelta(minutes=31)
-        monkeypatch.setattr("vouch.control.service.utcnow", lambda: later)
-        monkeypatch.setattr("vouch.control.email_flow.utcnow", lambda: later)
+        monkeypatch.setattr("vouch_server.control.service.utcnow", lambda: later)
+        monkeypatch.setattr("vouch_server.control.email_flow.utcnow", lambda: later)
         response = await ec.post(path, data={"token": token})
         assert response.status_code == 410 and "expired" in response.text
         monkeypatch.undo()

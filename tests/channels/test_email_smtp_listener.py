@@ -25,8 +25,8 @@ from tests.channels.email_standins import (
 )
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.fixtures.verifications import create_verification
-from vouch.channels.smtp_listener import SmtpListener, start_smtp_listener
-from vouch.runtime import Runtime
+from vouch_server.channels.smtp_listener import SmtpListener, start_smtp_listener
+from vouch_server.runtime import Runtime
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from tests.channels.conftest import TWILIO_TOKEN
 from tests.fixtures.providers import FakeApi
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import create_verification
-from vouch.control import inbound
-from vouch.models import OutboundMessage, Verification
+from vouch_server.control import inbound
+from vouch_server.models import OutboundMessage, Verification
 
 OWN = "37069199199"
 OTHER = "447700900123"

@@ -18,13 +18,13 @@ from tests.channels.email_standins import SmtpSink, run_smtp_sink
 from tests.fixtures.providers import FakeApi, run_fake_api
 from tests.fixtures.tenancy import make_keys
 from tests.fixtures.verifications import create_verification
-from vouch.app import create_app
-from vouch.channels import email as mail
-from vouch.channels.sms import TwilioClient
-from vouch.channels.telegram import TelegramBot
-from vouch.channels.whatsapp import WhatsAppClient
-from vouch.config import Settings
-from vouch.models import OutboundMessage
+from vouch_server.app import create_app
+from vouch_server.channels import email as mail
+from vouch_server.channels.sms import TwilioClient
+from vouch_server.channels.telegram import TelegramBot
+from vouch_server.channels.whatsapp import WhatsAppClient
+from vouch_server.config import Settings
+from vouch_server.models import OutboundMessage
 
 USER_ID = 515151
 

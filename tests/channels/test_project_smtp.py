@@ -14,11 +14,11 @@ import pytest
 from tests.channels.email_standins import SMTP_PASSWORD, SMTP_USER, SmtpSink, run_smtp_sink
 from tests.fixtures.network import ScriptedDns
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.channels import email as mail
-from vouch.config import Settings
-from vouch.errors import RetryLater
-from vouch.runtime import Runtime
-from vouch.tenancy import credentials
+from vouch_server.channels import email as mail
+from vouch_server.config import Settings
+from vouch_server.errors import RetryLater
+from vouch_server.runtime import Runtime
+from vouch_server.tenancy import credentials
 
 PATH = "/api/v1/channels/email/credentials"
 MAIL_HOST = "mail.acme.example"

@@ -149,7 +149,7 @@ class TestRulesHoldOnTheChannel:
 
         from sqlalchemy import update
 
-        from vouch.models import Verification
+        from vouch_server.models import Verification
 
         v = await create_verification(cc, ckeys.live_headers, channel="sms")
         validator = RequestValidator(TWILIO_TOKEN)

@@ -14,7 +14,7 @@ from tests.channels.conftest import BOT_TOKEN, TELEGRAM_SECRET
 from tests.fixtures.providers import FakeApi
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import create_verification
-from vouch.models import ChannelLink, OutboundMessage
+from vouch_server.models import ChannelLink, OutboundMessage
 
 USER_ID = 424242
 PHONE = "+37069199199"

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from tests.fixtures.providers import FakeApi
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import create_verification
-from vouch.models import ChannelCredential
-from vouch.tenancy import credentials
+from vouch_server.models import ChannelCredential
+from vouch_server.tenancy import credentials
 
 PROJECT_BOT = {
     "bot_token": "987654:project-own-bot-token",
@@ -129,7 +129,7 @@ class TestCredentials:
     async def test_key_is_pbkdf2_100k_per_project_and_bound_to_the_row(
         self, cc: httpx.AsyncClient, ckeys: Keys, capp: FastAPI
     ) -> None:
-        from vouch.kit.secretbox import SecretBox
+        from vouch_server.kit.secretbox import SecretBox
 
         await cc.put(
             "/api/v1/channels/telegram/credentials", json=PROJECT_BOT, headers=ckeys.test_headers

@@ -17,7 +17,7 @@ import jwt
 import pytest
 from typer.testing import CliRunner
 
-from vouch.cli.main import app
+from vouch_server.cli.main import app
 
 runner = CliRunner()
 
@@ -206,7 +206,7 @@ class TestServe:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")}
         env["VOUCH_DATA_DIR"] = str(tmp_path)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+            [sys.executable, "-m", "vouch_server.cli.main", "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -226,7 +226,7 @@ class TestServe:
         assert f"curl -s -X POST {base}/api/v1/verifications" in output
         # Run the printed curl line's request for real against a second start (same data dir).
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+            [sys.executable, "-m", "vouch_server.cli.main", "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -244,7 +244,7 @@ class TestServe:
                 f"{base}/api/v1/verifications/{response.json()['id']}/test-verify",
                 headers={"Authorization": f"Bearer {key_match.group(0)}"},
             ).json()["proof_token"]
-            verify = [sys.executable, "-m", "vouch.cli.main", "verify", token, "--url", base]
+            verify = [sys.executable, "-m", "vouch_server.cli.main", "verify", token, "--url", base]
             # The printed key is a test key: its proof is reported as a test proof, not valid.
             live = subprocess.run(verify, env=env, capture_output=True, text=True, timeout=60)
             assert live.returncode == 1, live.stdout + live.stderr
@@ -290,7 +290,7 @@ class TestServeBindsFirst:
                 [
                     sys.executable,
                     "-m",
-                    "vouch.cli.main",
+                    "vouch_server.cli.main",
                     "serve",
                     "--port",
                     str(port),
@@ -335,7 +335,7 @@ class TestApikeysRevoke:
 
 def _start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "vouch_server.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

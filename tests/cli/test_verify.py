@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import live_proof, verified_proof
-from vouch.cli.main import app
-from vouch.kit.clock import utcnow
-from vouch.runtime import Runtime
+from vouch_server.cli.main import app
+from vouch_server.kit.clock import utcnow
+from vouch_server.runtime import Runtime
 
 runner = CliRunner()
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

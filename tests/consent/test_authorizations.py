@@ -39,9 +39,9 @@ from tests.approval.standins import (
 from tests.channels.email_standins import SmtpSink
 from tests.fixtures.providers import FakeApi
 from tests.fixtures.tenancy import Keys
-from vouch.consent import service as consent_service
-from vouch.kit.clock import utcnow
-from vouch.models.delegation import Authorization
+from vouch_server.consent import service as consent_service
+from vouch_server.kit.clock import utcnow
+from vouch_server.models.delegation import Authorization
 
 
 async def request(

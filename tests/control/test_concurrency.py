@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import PHONE, create_verification
-from vouch.models import Proof
-from vouch.runtime import Runtime
+from vouch_server.models import Proof
+from vouch_server.runtime import Runtime
 
 
 class TestConcurrentSubmissions:

@@ -1,4 +1,4 @@
-"""Tests for vouch.control.identifiers: normalization rules and the identifier hash."""
+"""Tests for vouch_server.control.identifiers: normalization rules and the identifier hash."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ import base58
 import pytest
 
 from tests.fixtures.reference import reference_dir
-from vouch.control.identifiers import InvalidIdentifier, identifier_hash, normalize_identifier
+from vouch_server.control.identifiers import (
+    InvalidIdentifier,
+    identifier_hash,
+    normalize_identifier,
+)
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "proof_holdings_test_vectors.json"
 VECTORS: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))

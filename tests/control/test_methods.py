@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from vouch.control.catalog import CHANNELS_BY_TYPE, channel_valid_for
-from vouch.control.methods import VerificationMethod, all_methods, get_method
+from vouch_server.control.catalog import CHANNELS_BY_TYPE, channel_valid_for
+from vouch_server.control.methods import VerificationMethod, all_methods, get_method
 
 PAIRS = [(t, c) for t, channels in CHANNELS_BY_TYPE.items() for c in channels]
 

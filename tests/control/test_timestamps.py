@@ -14,8 +14,8 @@ import pytest
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import create_verification
-from vouch.control import service
-from vouch.kit.clock import parse_instant
+from vouch_server.control import service
+from vouch_server.kit.clock import parse_instant
 
 MS_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

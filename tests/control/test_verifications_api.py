@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import PHONE, create_verification
-from vouch.models import Proof, Verification
-from vouch.runtime import Runtime
+from vouch_server.models import Proof, Verification
+from vouch_server.runtime import Runtime
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

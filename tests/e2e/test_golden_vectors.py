@@ -16,10 +16,10 @@ import pytest
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import create_verification, verified_proof
-from vouch.control.catalog import CHALLENGE_TTL_SECONDS, CHANNELS_BY_TYPE
-from vouch.kit.clock import parse_instant
-from vouch.proofs import service as proofs
-from vouch.runtime import Runtime
+from vouch_server.control.catalog import CHALLENGE_TTL_SECONDS, CHANNELS_BY_TYPE
+from vouch_server.kit.clock import parse_instant
+from vouch_server.proofs import service as proofs
+from vouch_server.runtime import Runtime
 
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "proof_holdings_test_vectors.json").read_text()
@@ -98,7 +98,7 @@ class TestProofTokenVectors:
     async def test_claims_match_the_vector(
         self, settings_factory: Any, vector: dict[str, Any]
     ) -> None:
-        from vouch.runtime import Runtime as RuntimeCls
+        from vouch_server.runtime import Runtime as RuntimeCls
 
         runtime = RuntimeCls.build(settings_factory(issuer="proof.holdings"))
         given = vector["input"]
@@ -115,7 +115,7 @@ class TestProofTokenVectors:
                     claims={
                         "channel": given["channel"],
                         "identifier_hash": __import__(
-                            "vouch.control.identifiers", fromlist=["identifier_hash"]
+                            "vouch_server.control.identifiers", fromlist=["identifier_hash"]
                         ).identifier_hash(given["normalized_identifier"]),
                         "verified_at": given["verified_at"],
                         "user_id": given["user_id"],
@@ -313,7 +313,7 @@ class TestErrorVectors:
 
     async def test_rate_limited(self, settings_factory: Any) -> None:
         from tests.fixtures.tenancy import make_keys
-        from vouch.app import create_app
+        from vouch_server.app import create_app
 
         status, expected = self.expected("Rate limited")
         app = create_app(settings_factory(rate_limit_api="3/minute"))
@@ -404,7 +404,7 @@ class TestRecordedProofIsTheRevocationId:
             result = await proofs.revoke(
                 session,
                 runtime,
-                __import__("vouch.tenancy.service", fromlist=["Principal"]).Principal(
+                __import__("vouch_server.tenancy.service", fromlist=["Principal"]).Principal(
                     keys.project_id, "test", "k"
                 ),
                 claims["sub"],

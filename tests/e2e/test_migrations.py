@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from vouch.models import Base
+from vouch_server.models import Base
 
 
 class TestMigrations:

@@ -1,6 +1,6 @@
 """Offline verification end to end: tokens minted by the running app verify with only the
 published JWKS — in Node.js with panva/jose (an implementation nobody on this project wrote) and
-with ``vouch_sdk`` — and a revoked proof shows up in the signed list and fails the Verifier."""
+with ``vouch_client`` — and a revoked proof shows up in the signed list and fails the Verifier."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.fixtures.verifications import live_proof, verified_proof
-from vouch.app import create_app
-from vouch_sdk import AsyncVerifier, ProofRevoked
+from vouch_client import AsyncVerifier, ProofRevoked
+from vouch_server.app import create_app
 
 INTEROP = Path(__file__).parent / "interop"
 NODE = shutil.which("node")

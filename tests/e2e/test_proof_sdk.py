@@ -23,8 +23,8 @@ from fastapi import FastAPI
 from tests.fixtures import proof_sdk
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import live_proof
-from vouch.config import Settings
-from vouch.runtime import Runtime
+from vouch_server.config import Settings
+from vouch_server.runtime import Runtime
 
 BASE = "https://vouch.test"
 

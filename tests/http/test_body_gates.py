@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from starlette.types import Message
 
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.app import create_app
-from vouch.approval import links
-from vouch.kit.clock import utcnow
+from vouch_server.app import create_app
+from vouch_server.approval import links
+from vouch_server.kit.clock import utcnow
 
 DEFAULT_LIMIT = 10 * 1024
 TELEGRAM_SECRET = "tg-secret-for-body-gates"

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.app import create_app
-from vouch.models import Verification
+from vouch_server.app import create_app
+from vouch_server.models import Verification
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
@@ -266,7 +266,7 @@ class TestRevokedApiKey:
     async def test_revoked_key_stops_working_at_once(
         self, client: httpx.AsyncClient, keys: Keys, runtime: Any
     ) -> None:
-        from vouch.tenancy import service as tenancy
+        from vouch_server.tenancy import service as tenancy
 
         assert (
             await client.get("/api/v1/verifications", headers=keys.test_headers)

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.location.factories import fixture_proof
-from vouch.app import create_app
-from vouch.http import (
+from vouch_server.app import create_app
+from vouch_server.http import (
     MAX_JSON_DEPTH,
     is_probe,
     json_input_problem,
@@ -149,7 +149,7 @@ class TestBanSparesKeyHolders:
         assert probe.status_code == 404
 
     async def test_an_invalid_or_revoked_key_does_not(self, settings_factory: Any) -> None:
-        from vouch.tenancy import service as tenancy
+        from vouch_server.tenancy import service as tenancy
 
         app = await self._banned(settings_factory)
         async with app.router.lifespan_context(app):

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from tests.fixtures.tenancy import make_keys
 from tests.location.factories import fixture_proof
-from vouch.app import create_app
-from vouch.http import MAX_JSON_DEPTH
+from vouch_server.app import create_app
+from vouch_server.http import MAX_JSON_DEPTH
 
 PROPERTY = settings(
     max_examples=50,

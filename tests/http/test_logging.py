@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.app import create_app
-from vouch.observability.logs import (
+from vouch_server.app import create_app
+from vouch_server.observability.logs import (
     JsonFormatter,
     RequestContext,
     TextFormatter,

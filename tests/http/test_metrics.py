@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.fixtures.verifications import create_verification, verified_proof
-from vouch.app import create_app
-from vouch.webhooks.delivery import DeliveryWorker
+from vouch_server.app import create_app
+from vouch_server.webhooks.delivery import DeliveryWorker
 
 TOKEN = "metrics-token-for-tests"
 SCRAPE = {"Authorization": f"Bearer {TOKEN}"}

@@ -1,4 +1,4 @@
-"""Tests for vouch.kit.clock: the instant wire format and its parser."""
+"""Tests for vouch_server.kit.clock: the instant wire format and its parser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from vouch.kit.clock import iso_or_none, isoformat_ms, parse_instant, truncate_ms, utcnow
+from vouch_server.kit.clock import iso_or_none, isoformat_ms, parse_instant, truncate_ms, utcnow
 
 WIRE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 

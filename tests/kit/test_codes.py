@@ -1,4 +1,4 @@
-"""Tests for vouch.kit.codes: challenge code format, uniformity, and HMAC digests."""
+"""Tests for vouch_server.kit.codes: challenge code format, uniformity, and HMAC digests."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from vouch.kit.codes import CODE_ALPHABET, CODE_LENGTH, code_digest, code_matches, generate_code
+from vouch_server.kit.codes import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    code_digest,
+    code_matches,
+    generate_code,
+)
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "proof_holdings_test_vectors.json"
 CHALLENGE_FORMAT: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))[
@@ -141,7 +147,7 @@ class TestCodeMatches:
             calls.append((a, b))
             return real(a, b)
 
-        monkeypatch.setattr("vouch.kit.codes.hmac.compare_digest", spy)
+        monkeypatch.setattr("vouch_server.kit.codes.hmac.compare_digest", spy)
         stored = code_digest(KEY, "ABC123")
         assert code_matches(KEY, "abc123", stored)
         assert not code_matches(KEY, "ZZZ999", stored)

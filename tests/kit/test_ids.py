@@ -1,4 +1,4 @@
-"""Tests for vouch.kit.ids: ObjectId-shaped, time-ordered, unguessable ids."""
+"""Tests for vouch_server.kit.ids: ObjectId-shaped, time-ordered, unguessable ids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from vouch.kit.ids import OBJECT_ID_RE, is_object_id, new_object_id
+from vouch_server.kit.ids import OBJECT_ID_RE, is_object_id, new_object_id
 
 
 class TestNewObjectId:

@@ -1,4 +1,4 @@
-"""Tests for vouch.kit.ratelimit: moving-window limits in memory and (when configured) Redis."""
+"""Tests for vouch_server.kit.ratelimit: moving-window limits in memory and (when configured) Redis."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.fixtures.services import REDIS_URL
-from vouch.config import Settings
-from vouch.kit.ratelimit import RateLimiter, RateState
+from vouch_server.config import Settings
+from vouch_server.kit.ratelimit import RateLimiter, RateState
 
 
 def _storages() -> list[Any]:

@@ -1,4 +1,4 @@
-"""Tests for vouch.kit.secretbox: AES-256-GCM sealing and HKDF purpose keys."""
+"""Tests for vouch_server.kit.secretbox: AES-256-GCM sealing and HKDF purpose keys."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from vouch.kit.secretbox import SecretBox, derive_key
+from vouch_server.kit.secretbox import SecretBox, derive_key
 
 MASTER = b"test-master-secret"
 KEY = derive_key(MASTER, "tests")

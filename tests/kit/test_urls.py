@@ -1,4 +1,4 @@
-"""Tests for vouch.kit.urls: the SSRF guard on outbound callback URLs."""
+"""Tests for vouch_server.kit.urls: the SSRF guard on outbound callback URLs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.fixtures.network import ScriptedDns
-from vouch.kit.urls import (
+from vouch_server.kit.urls import (
     Approved,
     PinnedTransport,
     UnsafeUrl,

@@ -11,7 +11,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from vouch.location.plugins.common import unsigned_message
+from vouch_server.location.plugins.common import unsigned_message
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASTRAL_FIXTURES = ("gpsd", "geoclue", "wifi-mls", "ip-geolocation")

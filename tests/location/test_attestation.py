@@ -9,8 +9,8 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
 from tests.location.factories import OTHER_KEY, fixture_proof
-from vouch.location import attestation as eas
-from vouch.location.attester import Attester
+from vouch_server.location import attestation as eas
+from vouch_server.location.attester import Attester
 
 DIMENSIONS = {
     "spatial": {

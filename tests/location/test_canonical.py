@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.location.factories import load_fixture
-from vouch.location import canonical
+from vouch_server.location import canonical
 
 
 class TestJsNumber:

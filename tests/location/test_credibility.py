@@ -16,8 +16,8 @@ from tests.location.factories import (
     make_stamp,
     sign,
 )
-from vouch.location import credibility, geo
-from vouch.location.service import evaluate_proof
+from vouch_server.location import credibility, geo
+from vouch_server.location.service import evaluate_proof
 
 R = 6_371_000
 ONE_MILLIDEGREE_M = R * math.radians(0.001)  # 111.19492664… m along a meridian

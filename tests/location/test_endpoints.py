@@ -26,10 +26,10 @@ from tests.location.factories import (
     make_claim,
     make_stamp,
 )
-from vouch.app import create_app
-from vouch.location import attestation as eas
-from vouch.location import canonical
-from vouch.models.location import LocationAttester
+from vouch_server.app import create_app
+from vouch_server.location import attestation as eas
+from vouch_server.location import canonical
+from vouch_server.models.location import LocationAttester
 
 PROBLEM = "application/problem+json"
 EAS_CONTRACT = "0x4200000000000000000000000000000000000021"

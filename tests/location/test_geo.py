@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vouch.location import geo
+from vouch_server.location import geo
 
 R = 6_371_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.location.factories import FIXTURES
-from vouch.location import openpgp
+from vouch_server.location import openpgp
 
 PGP = FIXTURES / "openpgp"
 DATA = (PGP / "data.csv").read_bytes()

@@ -29,9 +29,9 @@ from tests.location.factories import (
     make_stamp,
     sign,
 )
-from vouch.location.plugins.base import LocationPlugin
-from vouch.location.plugins.proofmode import parse_proof_data
-from vouch.location.plugins.registry import all_plugins, get_plugin
+from vouch_server.location.plugins.base import LocationPlugin
+from vouch_server.location.plugins.proofmode import parse_proof_data
+from vouch_server.location.plugins.registry import all_plugins, get_plugin
 
 
 def verify(stamp: dict[str, Any]) -> Any:

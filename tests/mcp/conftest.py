@@ -23,7 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp import Client, StdioServerParameters
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.app import create_app
+from vouch_server.app import create_app
 
 VOUCH = str(Path(sys.executable).with_name("vouch"))
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from tests.mcp.conftest import VOUCH
-from vouch.mcp.api import VouchToolError, parse_error, raise_for_response
-from vouch.mcp.server import tools_markdown
-from vouch.mcp.tools import TOOLS
+from vouch_server.mcp.api import VouchToolError, parse_error, raise_for_response
+from vouch_server.mcp.server import tools_markdown
+from vouch_server.mcp.tools import TOOLS
 
 DOC = Path(__file__).parents[2] / "docs" / "mcp.md"
 BEGIN, END = "<!-- tools:begin -->\n", "<!-- tools:end -->"

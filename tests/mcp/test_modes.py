@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.mcp.conftest import VOUCH, Live, http_client, stdio_client
 from tests.mcp.test_tools import PHONE, ok, text_of
-from vouch.mcp.server import offered
+from vouch_server.mcp.server import offered
 
 INITIALIZE = {
     "jsonrpc": "2.0",

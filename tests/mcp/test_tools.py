@@ -12,7 +12,7 @@ from mcp.types import CallToolResult
 
 from mcp import Client
 from tests.mcp.conftest import Live
-from vouch.mcp.server import offered
+from vouch_server.mcp.server import offered
 
 Connect = Callable[[Live, "str | None"], Client]
 PHONE = "+14155550123"

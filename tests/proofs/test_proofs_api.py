@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import PHONE, verified_proof
-from vouch.models import Proof
-from vouch.runtime import Runtime
+from vouch_server.models import Proof
+from vouch_server.runtime import Runtime
 
 PUBLIC_KEY_ENCODINGS = ["spki-pem", "pkcs1-pem", "jwk-json"]
 
@@ -287,8 +287,8 @@ class TestProofTokenClaims:
 
 
 def test_server_and_sdk_compute_the_same_page_digest() -> None:
-    from vouch.proofs.service import revocation_entries_digest as server_digest
-    from vouch_sdk._verifier import revocation_entries_digest as sdk_digest
+    from vouch_client._verifier import revocation_entries_digest as sdk_digest
+    from vouch_server.proofs.service import revocation_entries_digest as server_digest
 
     entries = [
         {"proof_id": "a" * 24, "revoked_at": "2026-01-01T00:00:00.000Z", "reason": "fraud"},

@@ -1,6 +1,6 @@
 """Small factories for the records tests: signers, policies, records and proofs over HTTP.
 
-Proofs are signed with the SDK (``vouch_sdk.records``), as a client would sign them.
+Proofs are signed with the SDK (``vouch_client.records``), as a client would sign them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from vouch_sdk.records import KeyPair, record_hash, sign_proof
+from vouch_client.records import KeyPair, record_hash, sign_proof
 
 VECTORS_PATH = Path(__file__).parent.parent / "fixtures" / "minka_ledger_vectors.json"
 

@@ -8,14 +8,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.records.factories import vectors
-from vouch.records.canonical import (
+from vouch_server.records.canonical import (
     UnsafeValue,
     check_json_safe,
     proof_digest,
     record_hash,
     stable_stringify,
 )
-from vouch.records.signatures import ProofInput, ProofRejected, sign_proof, verify_proof
+from vouch_server.records.signatures import ProofInput, ProofRejected, sign_proof, verify_proof
 
 RECORDS = vectors()["records"]
 PROOFS = [(r, p) for r in RECORDS for p in r["proofs"]]

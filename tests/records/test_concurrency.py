@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from tests.fixtures.tenancy import Keys
 from tests.records.factories import body, created, fetch, make_signer, status_policy
-from vouch.models import Proof
-from vouch.models.records import RecordProof, RecordTransition, RecordVersion
-from vouch.runtime import Runtime
-from vouch_sdk.records import KeyPair, sign_proof, verify_changes
+from vouch_client.records import KeyPair, sign_proof, verify_changes
+from vouch_server.models import Proof
+from vouch_server.models.records import RecordProof, RecordTransition, RecordVersion
+from vouch_server.runtime import Runtime
 
 
 async def quorum_setup(

@@ -1,4 +1,4 @@
-"""Migration ``0003_records`` creates exactly the tables ``vouch.models.records`` declares."""
+"""Migration ``0003_records`` creates exactly the tables ``vouch_server.models.records`` declares."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from vouch.models import Base
-from vouch.models import records as models
+from vouch_server.models import Base
+from vouch_server.models import records as models
 
 TABLES = {
     models.Record.__tablename__,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.records.factories import vector
-from vouch.records.policies import (
+from vouch_server.records.policies import (
     Directory,
     Policy,
     PolicyInvalid,

@@ -22,10 +22,10 @@ from tests.records.factories import (
     vector,
 )
 from tests.records.test_records_api import minka_error, system_public
-from vouch.models import Proof
-from vouch.models.records import RecordProof, RecordTransition
-from vouch.runtime import Runtime
-from vouch_sdk.records import KeyPair, record_hash, sign_proof, verify_record
+from vouch_client.records import KeyPair, record_hash, sign_proof, verify_record
+from vouch_server.models import Proof
+from vouch_server.models.records import RecordProof, RecordTransition
+from vouch_server.runtime import Runtime
 
 
 @dataclass

@@ -19,9 +19,7 @@ from tests.records.factories import (
     make_signer,
     vector,
 )
-from vouch.models.records import Record, RecordProof, RecordVersion
-from vouch.runtime import Runtime
-from vouch_sdk.records import (
+from vouch_client.records import (
     KeyPair,
     RecordVerificationError,
     record_hash,
@@ -30,6 +28,8 @@ from vouch_sdk.records import (
     verify_list,
     verify_record,
 )
+from vouch_server.models.records import Record, RecordProof, RecordVersion
+from vouch_server.runtime import Runtime
 
 LUID = re.compile(r"^\$rec\.[A-Za-z0-9_-]{17}$")
 
@@ -238,7 +238,7 @@ class TestCreate:
     async def test_configured_resources_exist_for_every_project(
         self, settings_factory: Any, keys: Keys
     ) -> None:
-        from vouch.app import create_app
+        from vouch_server.app import create_app
 
         app = create_app(settings_factory(records_resources="payouts, policies-x"))
         async with app.router.lifespan_context(app):
@@ -640,8 +640,8 @@ class TestErrorRendering:
         assert "error" in response.json()
 
     def test_renderer_is_registered_once_for_v2(self) -> None:
-        from vouch.http import SURFACE_RENDERERS, renderer_for
-        from vouch.records.errors import render_minka_error
+        from vouch_server.http import SURFACE_RENDERERS, renderer_for
+        from vouch_server.records.errors import render_minka_error
 
         assert [p for p, _ in SURFACE_RENDERERS].count("/v2/") == 1
         assert renderer_for("/v2/records") is render_minka_error
@@ -659,8 +659,8 @@ class TestErrorRendering:
         ],
     )
     def test_shared_codes_map_to_minka_reasons(self, code: str, status: int, reason: str) -> None:
-        from vouch.errors import VouchError
-        from vouch.records.errors import render_minka_error
+        from vouch_server.errors import VouchError
+        from vouch_server.records.errors import render_minka_error
 
         body, media_type = render_minka_error(
             VouchError("m", code=code, status=status, retry_after=3), "req_1"

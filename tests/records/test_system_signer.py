@@ -10,13 +10,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
-from vouch.config import Settings
-from vouch.kit.secretbox import SecretBox, derive_key
-from vouch.models.records import RecordSignerKey
-from vouch.records.canonical import record_hash
-from vouch.records.signatures import verify_proof
-from vouch.records.system import PURPOSE, system_signer
-from vouch.runtime import Runtime
+from vouch_server.config import Settings
+from vouch_server.kit.secretbox import SecretBox, derive_key
+from vouch_server.models.records import RecordSignerKey
+from vouch_server.records.canonical import record_hash
+from vouch_server.records.signatures import verify_proof
+from vouch_server.records.system import PURPOSE, system_signer
+from vouch_server.runtime import Runtime
 
 
 async def stored(runtime: Runtime) -> RecordSignerKey:

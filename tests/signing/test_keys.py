@@ -1,4 +1,4 @@
-"""Tests for vouch.signing.keys: sealed keys, the JWKS, rotation, withdrawal and retirement."""
+"""Tests for vouch_server.signing.keys: sealed keys, the JWKS, rotation, withdrawal and retirement."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import func, select, update
 
-from vouch.kit.clock import utcnow
-from vouch.models import Proof, SigningKey
-from vouch.proofs import service as proofs
-from vouch.runtime import Runtime
-from vouch.signing.keys import Keyring
-from vouch.signing.tokens import MintedToken, TokenInvalid
-from vouch.tenancy import service as tenancy
+from vouch_server.kit.clock import utcnow
+from vouch_server.models import Proof, SigningKey
+from vouch_server.proofs import service as proofs
+from vouch_server.runtime import Runtime
+from vouch_server.signing.keys import Keyring
+from vouch_server.signing.tokens import MintedToken, TokenInvalid
+from vouch_server.tenancy import service as tenancy
 
 MakeRuntime = Callable[..., Awaitable[Runtime]]
 KID_RE = re.compile(r"^vouch-(\d{4})-(\d{2})-([A-Za-z0-9_-]{10,})$")

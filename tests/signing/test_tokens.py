@@ -1,4 +1,4 @@
-"""Tests for vouch.signing.tokens: minting proof tokens and verifying them with reasons."""
+"""Tests for vouch_server.signing.tokens: minting proof tokens and verifying them with reasons."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from vouch.kit.clock import utcnow
-from vouch.runtime import Runtime
-from vouch.signing.tokens import (
+from vouch_server.kit.clock import utcnow
+from vouch_server.runtime import Runtime
+from vouch_server.signing.tokens import (
     ALLOWED_ALGORITHMS,
     PROOF_SCHEMA_VERSION,
     MintedToken,

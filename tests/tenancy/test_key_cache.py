@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vouch.tenancy.key_cache import KeyCache
-from vouch.tenancy.service import Principal
+from vouch_server.tenancy.key_cache import KeyCache
+from vouch_server.tenancy.service import Principal
 
 ALICE = Principal(project_id="prj_a", environment="test", api_key_id="key_a")
 BOB = Principal(project_id="prj_b", environment="live", api_key_id="key_b")

@@ -10,10 +10,10 @@ import httpx
 from sqlalchemy import event
 
 from tests.fixtures.tenancy import Keys
-from vouch.config import Settings
-from vouch.runtime import Runtime
-from vouch.tenancy import service as tenancy
-from vouch.tenancy.key_cache import cache_for
+from vouch_server.config import Settings
+from vouch_server.runtime import Runtime
+from vouch_server.tenancy import service as tenancy
+from vouch_server.tenancy.key_cache import cache_for
 
 AUTHENTICATED = "/api/v1/templates"
 

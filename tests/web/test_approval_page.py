@@ -24,9 +24,9 @@ from tests.approval.standins import (
 )
 from tests.channels.email_standins import SmtpSink
 from tests.fixtures.tenancy import Keys
-from vouch.approval import links
-from vouch.kit.clock import utcnow
-from vouch.models.delegation import ApprovalLink, Confirmation
+from vouch_server.approval import links
+from vouch_server.kit.clock import utcnow
+from vouch_server.models.delegation import ApprovalLink, Confirmation
 
 WEB = {"type": "web"}
 

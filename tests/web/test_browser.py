@@ -20,8 +20,8 @@ import pytest
 
 from tests.approval.standins import serve
 from tests.fixtures.tenancy import make_keys
-from vouch.runtime import Runtime
-from vouch_sdk import Approval, Client, require_approval
+from vouch_client import Approval, Client, require_approval
+from vouch_server.runtime import Runtime
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -19,12 +19,12 @@ from sqlalchemy import func, select, update
 from tests.fixtures.receiver import Receiver, run_receiver
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.fixtures.verifications import create_verification, verified_proof
-from vouch.app import create_app
-from vouch.models import Verification, WebhookDelivery, WebhookEvent
-from vouch.runtime import Runtime
-from vouch.webhooks.delivery import DeliveryWorker
-from vouch.webhooks.signing import proof_signature
-from vouch_sdk import WebhookVerificationError, verify_webhook
+from vouch_client import WebhookVerificationError, verify_webhook
+from vouch_server.app import create_app
+from vouch_server.models import Verification, WebhookDelivery, WebhookEvent
+from vouch_server.runtime import Runtime
+from vouch_server.webhooks.delivery import DeliveryWorker
+from vouch_server.webhooks.signing import proof_signature
 
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "proof_holdings_test_vectors.json").read_text()
@@ -255,7 +255,7 @@ class TestDelivery:
         )
 
     async def test_rolled_back_change_sends_nothing(self, hook_app: FastAPI, hkeys: Keys) -> None:
-        from vouch.webhooks import service as webhooks
+        from vouch_server.webhooks import service as webhooks
 
         runtime = hook_app.state.vouch
         with pytest.raises(RuntimeError):

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures.receiver import run_receiver
 from tests.webhooks.test_live_status import _keys, serve, serve_process
-from vouch_sdk import verify_webhook
+from vouch_client import verify_webhook
 
 pytestmark = pytest.mark.slow
 

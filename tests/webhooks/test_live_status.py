@@ -23,10 +23,10 @@ import pytest
 
 from tests.conftest import TEST_SECRET
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.config import Settings
-from vouch.control import service as control
-from vouch.runtime import Runtime
-from vouch.tenancy.service import Principal
+from vouch_server.config import Settings
+from vouch_server.control import service as control
+from vouch_server.runtime import Runtime
+from vouch_server.tenancy.service import Principal
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +62,7 @@ def serve_process(
         env["VOUCH_REDIS_URL"] = settings.redis_url
     log = open(settings.data_dir / f"serve-{port}.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vouch.cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "vouch_server.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -16,11 +16,11 @@ from tests.fixtures.network import Router, ScriptedDns
 from tests.fixtures.receiver import Receiver, run_receiver
 from tests.fixtures.tenancy import Keys, make_keys
 from tests.fixtures.verifications import verified_proof
-from vouch.app import create_app
-from vouch.models import WebhookDelivery
-from vouch.runtime import Runtime
-from vouch.webhooks.delivery import DeliveryWorker
-from vouch_sdk import verify_webhook
+from vouch_client import verify_webhook
+from vouch_server.app import create_app
+from vouch_server.models import WebhookDelivery
+from vouch_server.runtime import Runtime
+from vouch_server.webhooks.delivery import DeliveryWorker
 
 HOOK_HOST = "hooks.acme.example"
 PUBLIC_IP = "93.184.216.34"

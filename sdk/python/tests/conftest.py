@@ -1,4 +1,4 @@
-"""Fixtures for the vouch-sdk tests (helpers live in sdk_fakes.py)."""
+"""Fixtures for the vouch-client tests (helpers live in sdk_fakes.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sdk_fakes import ISSUER, Clock, FakeVouch, SigningKey, cached_key
 
-from vouch_sdk import AsyncVerifier, Verifier
+from vouch_client import AsyncVerifier, Verifier
 
 
 @pytest.fixture

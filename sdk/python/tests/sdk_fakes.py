@@ -15,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from vouch_sdk._verifier import revocation_entries_digest
+from vouch_client._verifier import revocation_entries_digest
 
 ISSUER = "https://vouch.example.com"
 NOW = 1_770_000_000.0  # 2026-02-02T02:40:00Z

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sdk_fakes import ISSUER, NOW, FakeVouch, SigningKey, cached_key, iso, proof_claims, sha256_hex
 
-from vouch_sdk import (
+from vouch_client import (
     AsyncVerifier,
     ClaimMismatch,
     IdentifierMismatch,

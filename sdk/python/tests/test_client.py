@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vouch_sdk import (
+from vouch_client import (
     AsyncClient,
     AuthenticationError,
     BadRequest,
@@ -126,7 +126,7 @@ class TestCreateVerification:
 
         assert recorder.last.headers["Authorization"] == f"Bearer {KEY}"
         assert recorder.last.headers["Content-Type"] == "application/json"
-        assert recorder.last.headers["User-Agent"].startswith("vouch-sdk-python/")
+        assert recorder.last.headers["User-Agent"].startswith("vouch-client-python/")
 
 
 class TestGetVerification:

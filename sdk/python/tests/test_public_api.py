@@ -8,8 +8,8 @@ import pickle
 
 import pytest
 
-import vouch_sdk
-from vouch_sdk import (
+import vouch_client
+from vouch_client import (
     BadRequest,
     ClaimMismatch,
     IdentifierMismatch,
@@ -74,25 +74,25 @@ EXPECTED_ALL = [
     "verify_webhook",
 ]
 
-SRC = pathlib.Path(vouch_sdk.__file__).parent
+SRC = pathlib.Path(vouch_client.__file__).parent
 
 
 class TestAll:
     def test_lists_exactly_the_expected_names(self) -> None:
-        assert vouch_sdk.__all__ == EXPECTED_ALL
+        assert vouch_client.__all__ == EXPECTED_ALL
 
     def test_every_name_resolves(self) -> None:
-        missing = [name for name in vouch_sdk.__all__ if not hasattr(vouch_sdk, name)]
+        missing = [name for name in vouch_client.__all__ if not hasattr(vouch_client, name)]
         assert missing == []
 
-    def test_public_classes_present_themselves_as_vouch_sdk(self) -> None:
-        assert vouch_sdk.Verifier.__module__ == "vouch_sdk"
-        assert repr(vouch_sdk.ProofExpired) == "<class 'vouch_sdk.ProofExpired'>"
+    def test_public_classes_present_themselves_as_vouch_client(self) -> None:
+        assert vouch_client.Verifier.__module__ == "vouch_client"
+        assert repr(vouch_client.ProofExpired) == "<class 'vouch_client.ProofExpired'>"
 
 
 class TestVersion:
     def test_is_0_1_0(self) -> None:
-        assert vouch_sdk.__version__ == "0.1.0"
+        assert vouch_client.__version__ == "0.1.0"
 
 
 class TestProofInvalidReason:

@@ -1,4 +1,4 @@
-"""``vouch_sdk.records``: Minka's stable stringify, hash, proof signing and record verification."""
+"""``vouch_client.records``: Minka's stable stringify, hash, proof signing and record verification."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-import vouch_sdk.records as records
-from vouch_sdk.records import (
+import vouch_client.records as records
+from vouch_client.records import (
     KeyPair,
     RecordVerificationError,
     UnsafeNumber,

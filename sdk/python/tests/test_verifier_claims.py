@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sdk_fakes import ISSUER, NOW, SigningKey, proof_claims, sha256_hex
 
-from vouch_sdk import (
+from vouch_client import (
     ClaimMismatch,
     IdentifierMismatch,
     IssuerMismatch,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sdk_fakes import ISSUER, FakeVouch, SigningKey, cached_key, proof_claims
 
-from vouch_sdk import JWKSUnavailable, UnknownKey, Verifier
+from vouch_client import JWKSUnavailable, UnknownKey, Verifier
 
 
 class TestVerify:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sdk_fakes import ISSUER, NOW, FakeVouch, SigningKey, iso, proof_claims
 
-from vouch_sdk import Verifier
+from vouch_client import Verifier
 
 
 class TestVerifierInit:

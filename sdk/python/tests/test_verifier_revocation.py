@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sdk_fakes import NOW, FakeVouch, SigningKey, iso, proof_claims
 
-from vouch_sdk import ProofRevoked, RevocationListUnavailable
+from vouch_client import ProofRevoked, RevocationListUnavailable
 
 PROOF_ID = "65a1b2c3d4e5f60718293a4b"
 

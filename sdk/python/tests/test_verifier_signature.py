@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sdk_fakes import ISSUER, FakeVouch, SigningKey, proof_claims, sha256_hex
 
-from vouch_sdk import (
+from vouch_client import (
     InvalidSignature,
     MalformedProof,
     ProofClaims,

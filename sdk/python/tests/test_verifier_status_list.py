@@ -19,7 +19,7 @@ from sdk_fakes import (
     with_policy,
 )
 
-from vouch_sdk import (
+from vouch_client import (
     EnvironmentMismatch,
     JWKSUnavailable,
     KeyRevoked,
@@ -247,7 +247,7 @@ class TestEnvironments:
         assert server.jwks_requests == 0
 
     def test_a_test_verifier_accepts_only_test_proofs(self, rsa_key: SigningKey) -> None:
-        from vouch_sdk import Verifier
+        from vouch_client import Verifier
 
         jwks = {"keys": [rsa_key.public_jwk]}
         verifier = Verifier(ISSUER, jwks=jwks, test=True, check_revocation=False, clock=lambda: NOW)

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from tests.control.methods.standins import DnsStandIn
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch.app import create_app
-from vouch.models import Proof, Verification
-from vouch.runtime import Runtime
+from vouch_server.app import create_app
+from vouch_server.models import Proof, Verification
+from vouch_server.runtime import Runtime
 
 
 @dataclass

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from tests.control.methods.conftest import Build, Env
 from tests.control.methods.standins import BotApiStandIn
-from vouch.control.methods import get_method
-from vouch.control.methods.bot import RedactBotTokens, TelegramBotTokenMethod
-from vouch.models import Proof, Verification
+from vouch_server.control.methods import get_method
+from vouch_server.control.methods.bot import RedactBotTokens, TelegramBotTokenMethod
+from vouch_server.models import Proof, Verification
 
 TOKEN = "7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"
 OTHER_TOKEN = "7000000001:AAE9xxDqqHw2Zx3bLk2eW0uOB_h6vK-3pX1"

@@ -18,17 +18,17 @@ from tests.control.methods.standins import (
     self_signed_tls,
     unused_udp_port,
 )
-from vouch.control import service as control_service
-from vouch.control.methods import SubmitContext, get_method
-from vouch.control.methods.base import NotYet
-from vouch.control.methods.domain import (
+from vouch_server.control import service as control_service
+from vouch_server.control.methods import SubmitContext, get_method
+from vouch_server.control.methods.base import NotYet
+from vouch_server.control.methods.domain import (
     AutoMethod,
     DnsMethod,
     DomainEmailMethod,
     HttpFileMethod,
     parse_nameservers,
 )
-from vouch.models import Verification
+from vouch_server.models import Verification
 
 DOMAIN = "site.example"
 FILE = "/.well-known/vouch-verify.txt"

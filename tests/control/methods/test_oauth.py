@@ -13,9 +13,9 @@ import pytest
 
 from tests.control.methods.conftest import Build, Env
 from tests.control.methods.standins import OAuthProviderStandIn, s256
-from vouch.control.methods import get_method
-from vouch.control.methods.oauth import PROVIDERS, OAuthMethod
-from vouch.control.oauth_endpoints import PAGE_HEADERS
+from vouch_server.control.methods import get_method
+from vouch_server.control.methods.oauth import PROVIDERS, OAuthMethod
+from vouch_server.control.oauth_endpoints import PAGE_HEADERS
 
 CLIENT_ID = "vouch-test-client"
 CLIENT_SECRET = "s3cr3t/with:odd&chars"
@@ -372,7 +372,7 @@ class TestSubmitRelay:
 
 class TestPkce:
     def test_the_challenge_is_s256_of_the_verifier(self) -> None:
-        from vouch.control.methods.oauth import code_challenge
+        from vouch_server.control.methods.oauth import code_challenge
 
         # RFC 7636 Appendix B.
         verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"

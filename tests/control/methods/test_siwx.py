@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from vouch.control.methods.wallets.siwx import MalformedMessage, SignInMessage, parse
+from vouch_server.control.methods.wallets.siwx import MalformedMessage, SignInMessage, parse
 
 # The three examples of EIP-4361 §"Examples".
 EIP_EXAMPLE = """example.com wants you to sign in with your Ethereum account:

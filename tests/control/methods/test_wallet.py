@@ -21,9 +21,9 @@ from nacl.signing import SigningKey
 
 from tests.control.methods.conftest import Build, Env
 from tests.control.methods.standins import EthRpcStandIn
-from vouch.control.methods import get_method
-from vouch.control.methods.wallet import BitcoinMethod, EthereumMethod, SolanaMethod
-from vouch.control.methods.wallets import bitcoin
+from vouch_server.control.methods import get_method
+from vouch_server.control.methods.wallet import BitcoinMethod, EthereumMethod, SolanaMethod
+from vouch_server.control.methods.wallets import bitcoin
 
 # Well-known development keys (Hardhat accounts #0 and #1): never hold value.
 ETH_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"

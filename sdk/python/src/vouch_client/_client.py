@@ -1,0 +1,542 @@
+"""HTTP clients for the vouch REST API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Self, cast
+from urllib.parse import quote
+
+import httpx
+
+from ._errors import (
+    AuthenticationError,
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    TransportError,
+    VouchError,
+)
+from ._types import (
+    JSONWebKeySet,
+    ProofValidation,
+    RevocationListPage,
+    RevokeReason,
+    VerificationList,
+)
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ["AsyncClient", "Client"]
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+DEFAULT_TIMEOUT = 10.0
+API_KEY_ENV = "VOUCH_API_KEY"
+
+_STATUS_ERRORS: dict[int, type[VouchError]] = {
+    400: BadRequest,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    422: BadRequest,
+    429: RateLimited,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
+
+
+def _segment(value: str) -> str:
+    if not value:
+        raise ValueError("an id must not be empty")
+    return quote(value, safe="")
+
+
+def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _timestamp(value: str | datetime) -> str:
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------- request builders
+# Shared by the sync and async clients so both send exactly the same requests.
+
+
+def _create_verification(
+    type: str,
+    channel: str,
+    identifier: str,
+    external_user_id: str | None,
+    client_metadata: Mapping[str, Any] | None,
+    callback_url: str | None,
+    expires_in: int | None,
+    proof_expiry_days: int | None,
+) -> _Call:
+    body = _compact(
+        {
+            "type": type,
+            "channel": channel,
+            "identifier": identifier,
+            "external_user_id": external_user_id,
+            "client_metadata": dict(client_metadata) if client_metadata is not None else None,
+            "callback_url": callback_url,
+            "expires_in": expires_in,
+            "proof_expiry_days": proof_expiry_days,
+        }
+    )
+    return _Call("POST", "/api/v1/verifications", body=body)
+
+
+def _list_verifications(
+    page: int | None,
+    limit: int | None,
+    status: str | None,
+    type: str | None,
+    channel: str | None,
+    external_user_id: str | None,
+) -> _Call:
+    params = _compact(
+        {
+            "page": page,
+            "limit": limit,
+            "status": status,
+            "type": type,
+            "channel": channel,
+            "external_user_id": external_user_id,
+        }
+    )
+    return _Call("GET", "/api/v1/verifications", params={k: str(v) for k, v in params.items()})
+
+
+def _submit(
+    verification_id: str,
+    code: str | None,
+    challenge_code: str | None,
+    source_identifier: str | None,
+) -> _Call:
+    if code is not None:
+        if challenge_code is not None or source_identifier is not None:
+            raise ValueError("pass either code, or challenge_code and source_identifier")
+        body: dict[str, Any] = {"code": code}
+    elif challenge_code is not None and source_identifier is not None:
+        body = {"challenge_code": challenge_code, "source_identifier": source_identifier}
+    else:
+        raise ValueError("pass either code, or challenge_code and source_identifier")
+    return _Call("POST", f"/api/v1/verifications/{_segment(verification_id)}/submit", body=body)
+
+
+def _validate_proof(proof_token: str, identifier: str | None) -> _Call:
+    body = _compact({"proof_token": proof_token, "identifier": identifier})
+    return _Call("POST", "/api/v1/proofs/validate", body=body)
+
+
+def _revocation_list(since: str | datetime | None, cursor: str | None, limit: int | None) -> _Call:
+    params: dict[str, str] = {}
+    if since is not None:
+        params["since"] = _timestamp(since)
+    if cursor is not None:
+        params["cursor"] = cursor
+    if limit is not None:
+        params["limit"] = str(limit)
+    return _Call("GET", "/api/v1/proofs/revoked", params=params)
+
+
+# ---------------------------------------------------------------- responses
+
+
+def _retry_after(response: httpx.Response, envelope: Mapping[str, Any]) -> int | None:
+    header = response.headers.get("Retry-After")
+    if header is not None:
+        header = header.strip()
+        if header.isdigit():
+            return int(header)
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return max(0, int((when - datetime.now(UTC)).total_seconds()))
+    value = envelope.get("retry_after")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _error_for(response: httpx.Response) -> VouchError:
+    status = response.status_code
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    envelope = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(envelope, dict):
+        envelope = {}
+    code = envelope.get("code")
+    message = envelope.get("message")
+    details = envelope.get("details")
+    request_id = envelope.get("request_id") or response.headers.get("X-Request-ID")
+    code = code if isinstance(code, str) else f"http_{status}"
+    message = message if isinstance(message, str) else (response.reason_phrase or "HTTP error")
+    details = [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    request_id = request_id if isinstance(request_id, str) else None
+
+    cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else VouchError)
+    if cls is RateLimited:
+        return RateLimited(
+            status,
+            code,
+            message,
+            details,
+            request_id,
+            response=response,
+            retry_after=_retry_after(response, envelope),
+        )
+    return cls(status, code, message, details, request_id, response=response)
+
+
+def _decode(response: httpx.Response) -> Any:
+    if not response.is_success:
+        raise _error_for(response)
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise VouchError(
+            response.status_code,
+            "invalid_response",
+            "the server returned a non-JSON body",
+            response=response,
+        ) from exc
+
+
+class _Base:
+    def __init__(self, base_url: str, api_key: str | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        self._headers = {
+            "Accept": "application/json",
+            "User-Agent": f"vouch-client-python/{__version__}",
+        }
+        if self.api_key:
+            self._headers["Authorization"] = f"Bearer {self.api_key}"
+
+    def _request_kwargs(self, call: _Call) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"headers": self._headers}
+        if call.params:
+            kwargs["params"] = call.params
+        if call.body is not None:
+            kwargs["json"] = call.body
+        return kwargs
+
+
+def _transport_error(exc: httpx.RequestError) -> TransportError:
+    return TransportError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
+class Client(_Base):
+    """Synchronous client for the vouch API.
+
+    ``api_key`` defaults to the ``VOUCH_API_KEY`` environment variable. Pass
+    ``transport`` (e.g. ``httpx.MockTransport``) or a ready ``http_client``
+    to control networking; an injected ``http_client`` is not closed by
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        if transport is not None and http_client is not None:
+            raise ValueError("pass transport or http_client, not both")
+        super().__init__(base_url, api_key)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=timeout, transport=transport)
+
+    def _send(self, call: _Call) -> Any:
+        try:
+            response = self._http.request(
+                call.method, self.base_url + call.path, **self._request_kwargs(call)
+            )
+        except httpx.RequestError as exc:
+            raise _transport_error(exc) from exc
+        return _decode(response)
+
+    def create_verification(
+        self,
+        type: str,
+        channel: str,
+        identifier: str,
+        *,
+        external_user_id: str | None = None,
+        client_metadata: Mapping[str, Any] | None = None,
+        callback_url: str | None = None,
+        expires_in: int | None = None,
+        proof_expiry_days: int | None = None,
+    ) -> dict[str, Any]:
+        """``POST /api/v1/verifications``: start a verification."""
+        call = _create_verification(
+            type,
+            channel,
+            identifier,
+            external_user_id,
+            client_metadata,
+            callback_url,
+            expires_in,
+            proof_expiry_days,
+        )
+        return cast(dict[str, Any], self._send(call))
+
+    def get_verification(self, verification_id: str) -> dict[str, Any]:
+        """``GET /api/v1/verifications/{id}``."""
+        call = _Call("GET", f"/api/v1/verifications/{_segment(verification_id)}")
+        return cast(dict[str, Any], self._send(call))
+
+    def list_verifications(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        type: str | None = None,
+        channel: str | None = None,
+        external_user_id: str | None = None,
+    ) -> VerificationList:
+        """``GET /api/v1/verifications`` with optional filters."""
+        call = _list_verifications(page, limit, status, type, channel, external_user_id)
+        return cast(VerificationList, self._send(call))
+
+    def submit(
+        self,
+        verification_id: str,
+        code: str | None = None,
+        *,
+        challenge_code: str | None = None,
+        source_identifier: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /api/v1/verifications/{id}/submit`` with a ``code``, or a
+        ``challenge_code`` plus ``source_identifier``."""
+        call = _submit(verification_id, code, challenge_code, source_identifier)
+        return cast(dict[str, Any], self._send(call))
+
+    def test_verify(self, verification_id: str) -> dict[str, Any]:
+        """``POST /api/v1/verifications/{id}/test-verify`` (test keys only)."""
+        call = _Call("POST", f"/api/v1/verifications/{_segment(verification_id)}/test-verify")
+        return cast(dict[str, Any], self._send(call))
+
+    def validate_proof(self, proof_token: str, *, identifier: str | None = None) -> ProofValidation:
+        """``POST /api/v1/proofs/validate``: ask the server (online) about a token."""
+        return cast(ProofValidation, self._send(_validate_proof(proof_token, identifier)))
+
+    def proof_status(self, proof_id: str) -> dict[str, Any]:
+        """``GET /api/v1/proofs/{id}/status``."""
+        call = _Call("GET", f"/api/v1/proofs/{_segment(proof_id)}/status")
+        return cast(dict[str, Any], self._send(call))
+
+    def revoke_proof(self, proof_id: str, reason: RevokeReason) -> dict[str, Any]:
+        """``POST /api/v1/proofs/{id}/revoke``."""
+        call = _Call("POST", f"/api/v1/proofs/{_segment(proof_id)}/revoke", body={"reason": reason})
+        return cast(dict[str, Any], self._send(call))
+
+    def revocation_list(
+        self,
+        *,
+        since: str | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> RevocationListPage:
+        """``GET /api/v1/proofs/revoked``: one page, as sent — not verified.
+
+        Use :class:`vouch_client.Verifier` to check proofs against the signed list.
+        """
+        return cast(RevocationListPage, self._send(_revocation_list(since, cursor, limit)))
+
+    def jwks(self) -> JSONWebKeySet:
+        """``GET /.well-known/jwks.json``."""
+        return cast(JSONWebKeySet, self._send(_Call("GET", "/.well-known/jwks.json")))
+
+    def health(self) -> dict[str, Any]:
+        """``GET /health``."""
+        return cast(dict[str, Any], self._send(_Call("GET", "/health")))
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_Base):
+    """Asynchronous twin of :class:`Client`; close with ``await client.aclose()``."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if transport is not None and http_client is not None:
+            raise ValueError("pass transport or http_client, not both")
+        super().__init__(base_url, api_key)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def _send(self, call: _Call) -> Any:
+        try:
+            response = await self._http.request(
+                call.method, self.base_url + call.path, **self._request_kwargs(call)
+            )
+        except httpx.RequestError as exc:
+            raise _transport_error(exc) from exc
+        return _decode(response)
+
+    async def create_verification(
+        self,
+        type: str,
+        channel: str,
+        identifier: str,
+        *,
+        external_user_id: str | None = None,
+        client_metadata: Mapping[str, Any] | None = None,
+        callback_url: str | None = None,
+        expires_in: int | None = None,
+        proof_expiry_days: int | None = None,
+    ) -> dict[str, Any]:
+        """``POST /api/v1/verifications``: start a verification."""
+        call = _create_verification(
+            type,
+            channel,
+            identifier,
+            external_user_id,
+            client_metadata,
+            callback_url,
+            expires_in,
+            proof_expiry_days,
+        )
+        return cast(dict[str, Any], await self._send(call))
+
+    async def get_verification(self, verification_id: str) -> dict[str, Any]:
+        """``GET /api/v1/verifications/{id}``."""
+        call = _Call("GET", f"/api/v1/verifications/{_segment(verification_id)}")
+        return cast(dict[str, Any], await self._send(call))
+
+    async def list_verifications(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        type: str | None = None,
+        channel: str | None = None,
+        external_user_id: str | None = None,
+    ) -> VerificationList:
+        """``GET /api/v1/verifications`` with optional filters."""
+        call = _list_verifications(page, limit, status, type, channel, external_user_id)
+        return cast(VerificationList, await self._send(call))
+
+    async def submit(
+        self,
+        verification_id: str,
+        code: str | None = None,
+        *,
+        challenge_code: str | None = None,
+        source_identifier: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /api/v1/verifications/{id}/submit``."""
+        call = _submit(verification_id, code, challenge_code, source_identifier)
+        return cast(dict[str, Any], await self._send(call))
+
+    async def test_verify(self, verification_id: str) -> dict[str, Any]:
+        """``POST /api/v1/verifications/{id}/test-verify`` (test keys only)."""
+        call = _Call("POST", f"/api/v1/verifications/{_segment(verification_id)}/test-verify")
+        return cast(dict[str, Any], await self._send(call))
+
+    async def validate_proof(
+        self, proof_token: str, *, identifier: str | None = None
+    ) -> ProofValidation:
+        """``POST /api/v1/proofs/validate``."""
+        return cast(ProofValidation, await self._send(_validate_proof(proof_token, identifier)))
+
+    async def proof_status(self, proof_id: str) -> dict[str, Any]:
+        """``GET /api/v1/proofs/{id}/status``."""
+        call = _Call("GET", f"/api/v1/proofs/{_segment(proof_id)}/status")
+        return cast(dict[str, Any], await self._send(call))
+
+    async def revoke_proof(self, proof_id: str, reason: RevokeReason) -> dict[str, Any]:
+        """``POST /api/v1/proofs/{id}/revoke``."""
+        call = _Call("POST", f"/api/v1/proofs/{_segment(proof_id)}/revoke", body={"reason": reason})
+        return cast(dict[str, Any], await self._send(call))
+
+    async def revocation_list(
+        self,
+        *,
+        since: str | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> RevocationListPage:
+        """``GET /api/v1/proofs/revoked``: one page, as sent — not verified."""
+        return cast(RevocationListPage, await self._send(_revocation_list(since, cursor, limit)))
+
+    async def jwks(self) -> JSONWebKeySet:
+        """``GET /.well-known/jwks.json``."""
+        return cast(JSONWebKeySet, await self._send(_Call("GET", "/.well-known/jwks.json")))
+
+    async def health(self) -> dict[str, Any]:
+        """``GET /health``."""
+        return cast(dict[str, Any], await self._send(_Call("GET", "/health")))
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,130 @@
+"""``GET /oauth/callback/{provider}``: where an OAuth provider sends the person's browser back
+(RFC 6749 §4.1.2), answered with a small HTML page.
+
+The page is for a person, not a program: it says whether the account was verified and nothing
+else. It is served with headers that allow no script, no framing, no referrer (the URL carries the
+authorization code) and no caching. The rules — state, token exchange, account comparison,
+attempts, the one-time completion — are the verification service's ``submit``, reached with the
+verification's own project scope.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from typing import Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from vouch_server.control import repository, service
+from vouch_server.control.methods.oauth import (
+    MAX_CODE_CHARS,
+    MAX_STATE_CHARS,
+    PROVIDERS,
+    state_matches,
+    verification_id_of,
+)
+from vouch_server.deps import PublicCaller, RuntimeDep
+from vouch_server.errors import VouchError
+from vouch_server.kit.ids import is_object_id
+from vouch_server.tenancy.service import Principal
+
+router = APIRouter(tags=["oauth"])
+
+_STYLE: Final = (
+    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;"
+    "color:#1f2328}h1{font-size:1.4rem}p{line-height:1.5}.ok{color:#1a7f37}.no{color:#cf222e}"
+)
+_STYLE_HASH: Final = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+
+PAGE_HEADERS: Final = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+_INVALID_STATE: Final = (
+    "This sign-in link is not valid or no longer belongs to a verification. "
+    "Start again from the site that sent you."
+)
+
+
+def page(status: int, title: str, message: str, *, ok: bool = False) -> HTMLResponse:
+    body = (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f'<body><h1 class="{"ok" if ok else "no"}">{html.escape(title)}</h1>'
+        f"<p>{html.escape(message)}</p></body></html>\n"
+    )
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+
+
+@router.get("/oauth/callback/{provider}", include_in_schema=False)
+async def oauth_callback(
+    provider: str, request: Request, runtime: RuntimeDep, _public: PublicCaller
+) -> HTMLResponse:
+    query = request.query_params
+    state = query.get("state") or ""
+    code = query.get("code") or ""
+    error = query.get("error")
+    if provider not in PROVIDERS:
+        return page(404, "Unknown sign-in provider", "This sign-in address does not exist.")
+    label = PROVIDERS[provider].label
+    verification_id = verification_id_of(state)
+    if len(state) > MAX_STATE_CHARS or not is_object_id(verification_id):
+        return page(400, "Sign-in not accepted", _INVALID_STATE)
+    try:
+        async with runtime.db.session() as session:
+            verification = await repository.get_by_id(session, verification_id)
+            if (
+                verification is None
+                or verification.channel != provider
+                or verification.type not in ("social", "account")
+                or not state_matches(verification, state)
+            ):
+                return page(400, "Sign-in not accepted", _INVALID_STATE)
+            if error is not None:
+                # RFC 6749 §4.1.2.1: the person declined or the provider failed; nothing changes.
+                return page(
+                    400,
+                    "Sign-in cancelled",
+                    f"{label} did not authorize the sign-in ({error[:60]}). "
+                    "You can open the link again to retry.",
+                )
+            if not code or len(code) > MAX_CODE_CHARS:
+                return page(400, "Sign-in not accepted", f"{label} sent no authorization code.")
+            principal = Principal(
+                project_id=verification.project_id,
+                environment=verification.environment,
+                api_key_id="oauth-callback",
+            )
+            verified = await service.submit(
+                session,
+                runtime,
+                principal,
+                verification.id,
+                {"state": state, "authorization_code": code},
+            )
+            account = verified.identifier
+    except VouchError as exc:
+        return page(exc.status, "Not verified", exc.message)
+    return page(
+        200,
+        "Account verified",
+        f"You proved that you control {account} on {label}. You can close this window.",
+        ok=True,
+    )

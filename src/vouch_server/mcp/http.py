@@ -1,0 +1,137 @@
+"""``/mcp``: the MCP tools over Streamable HTTP (MCP "Transports" §Streamable HTTP), inside
+``vouch serve``.
+
+The caller authenticates with the project's API key as a bearer (RFC 6750 §2.1); without a valid
+one the answer is 401 with ``WWW-Authenticate: Bearer`` (§3). Each tool call then goes through
+the whole app in-process, carrying that key, so it meets the same authentication, test/live
+separation and rate limits as a direct API call.
+
+The session manager runs *stateless*: every POST stands alone, so any ``vouch serve`` process
+behind a load balancer can answer any request (nothing lives in one process's memory between
+requests). Progress notifications still reach the caller, on the POST's own event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from vouch_server.mcp.api import InProcessConnector
+from vouch_server.mcp.server import build_server
+from vouch_server.runtime import Runtime
+from vouch_server.tenancy.service import authenticate
+
+PATH = "/mcp"
+
+
+def bearer_key(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
+
+
+async def _refuse(send: Send, status: int, code: str, message: str, challenge: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if challenge:
+        headers.append((b"www-authenticate", challenge.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class McpEndpoint:
+    """The ASGI app at ``/mcp``: checks the bearer key, then hands the request to the SDK's
+    session manager (started by the router's lifespan)."""
+
+    def __init__(self) -> None:
+        self.manager: StreamableHTTPSessionManager | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # pragma: no cover - only HTTP routes reach here
+            return
+        key = bearer_key(scope)
+        if key is None:
+            await _refuse(
+                send,
+                401,
+                "unauthorized",
+                "Send your vouch API key as Authorization: Bearer pk_…",
+                'Bearer realm="vouch"',
+            )
+            return
+        runtime: Runtime = scope["app"].state.vouch
+        async with runtime.db.session() as session:
+            principal = await authenticate(session, key)
+        if principal is None:
+            await _refuse(
+                send,
+                401,
+                "invalid_api_key",
+                "The API key is invalid or revoked",
+                'Bearer realm="vouch", error="invalid_token"',
+            )
+            return
+        if self.manager is None:
+            await _refuse(send, 503, "unavailable", "The MCP endpoint is starting or stopping", "")
+            return
+        await self.manager.handle_request(scope, receive, send)
+
+
+def router() -> APIRouter:
+    """``/mcp`` and the lifespan that runs its session manager; ``app.include_router`` merges
+    the lifespan into the app's."""
+    endpoint = McpEndpoint()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime: Runtime = app.state.vouch
+        server = build_server(
+            InProcessConnector(app, runtime.settings.public_url), transport="http"
+        )
+        # DNS-rebinding protection guards unauthenticated local servers; this endpoint requires
+        # a bearer key a rebinding page cannot know, and answers on whatever host vouch serves.
+        server.streamable_http_app(
+            streamable_http_path=PATH,
+            stateless_http=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        manager = server.session_manager
+        # The manager's task group lives in a task of its own: an ASGI server (or a test) may
+        # run the start and the end of a lifespan in different tasks, and a task group must be
+        # entered and left in one.
+        ready, stop = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            async with manager.run():
+                endpoint.manager = manager
+                ready.set()
+                try:
+                    await stop.wait()
+                finally:
+                    endpoint.manager = None
+
+        task = asyncio.create_task(hold(), name="vouch-mcp-sessions")
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            waiter.cancel()
+            task.result()  # raises what stopped it
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+
+    mcp_router = APIRouter(lifespan=lifespan)
+    mcp_router.routes.append(Route(PATH, endpoint, methods=["GET", "POST", "DELETE"]))
+    return mcp_router

@@ -1,0 +1,338 @@
+"""Proofs: what every family's minted tokens share once issued.
+
+The proof id is the token's ``sub`` (for Proof of Control, the verification id), so the revocation
+list's ``proof_id`` is what an offline verifier compares with ``sub`` — the seed's recipe.
+Families register a callback to hear of revocations of their proofs (e.g. a verification's status
+becomes ``revoked``); they never read each other's tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from vouch_server.errors import Conflict, NotFound, ValidationFailed
+from vouch_server.kit.clock import iso_or_none, isoformat_ms, parse_instant, truncate_ms, utcnow
+from vouch_server.models import Proof
+from vouch_server.runtime import Runtime
+from vouch_server.signing.tokens import MintedToken, TokenInvalid, epoch_to_datetime
+from vouch_server.tenancy.service import Principal
+
+# (session, runtime, proof_id, revoked_at, reason) -> a callback URL that also wants the event
+RevocationHook = Callable[[AsyncSession, Runtime, str, datetime, str], Awaitable[str | None]]
+REVOCATION_REASONS = ("user_request", "fraud", "key_compromise", "asset_transferred", "other")
+REVOCATION_LIST_TTL = timedelta(minutes=5)
+REVOCATION_PAGE_MAX = 1000
+
+_hooks: dict[str, RevocationHook] = {}
+
+
+def on_revoked(family: str, hook: RevocationHook) -> None:
+    _hooks[family] = hook
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    proof_id: str,
+    project_id: str,
+    environment: str,
+    family: str,
+    type: str,
+    channel: str | None,
+    minted: MintedToken,
+    verified_at: datetime,
+) -> Proof:
+    row = Proof(
+        id=proof_id,
+        project_id=project_id,
+        environment=environment,
+        family=family,
+        type=type,
+        channel=channel,
+        jti=minted.jti,
+        kid=minted.kid,
+        issued_at=minted.issued_at,
+        verified_at=verified_at,
+        expires_at=minted.expires_at,
+        status_idx=minted.status_idx,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+# -- validation ---------------------------------------------------------------------------------
+def _invalid(reason: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"valid": False, "reason": reason, "message": message, "error": message, **extra}
+
+
+async def validate(
+    session: AsyncSession,
+    runtime: Runtime,
+    token: str,
+    identifier: str | None = None,
+    *,
+    environment: str = "live",
+) -> dict[str, Any]:
+    """Validate a token for a caller of ``environment``: a live caller never gets ``valid: true``
+    for a test proof, whatever key signed it (proofs minted before test keys existed were signed
+    by the live key; their stored environment still tells)."""
+    try:
+        verified = await runtime.tokens.verify(session, token)
+    except TokenInvalid as exc:
+        return _invalid(exc.reason, exc.message)
+    claims = verified.claims
+    if environment == "live" and (verified.environment == "test" or claims.get("test") is True):
+        return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
+    row = await session.get(Proof, str(claims["sub"]))
+    if row is None or not hmac.compare_digest(row.jti, str(claims.get("jti", ""))):
+        return _invalid("unknown_proof", "This proof was not issued by this server")
+    if environment == "live" and row.environment == "test":
+        return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
+    if row.revoked_at is not None:
+        return _invalid(
+            "revoked",
+            "This proof has been revoked",
+            revoked_at=isoformat_ms(row.revoked_at),
+            revoked_reason=row.revoked_reason,
+        )
+    if identifier is not None and not _identifier_matches(claims, identifier):
+        return _invalid("identifier_mismatch", "The identifier does not match this proof")
+    expires_at = isoformat_ms(epoch_to_datetime(int(claims["exp"])))
+    verified_at = claims.get("verified_at") or isoformat_ms(row.verified_at)
+    return {
+        "valid": True,
+        "verification": {
+            "id": claims["sub"],
+            "type": claims.get("type"),
+            "channel": claims.get("channel"),
+            "verified_at": verified_at,
+            "expires_at": expires_at,
+            "user_id": claims.get("user_id"),
+        },
+        "proof": {
+            "type": claims.get("type"),
+            "channel": claims.get("channel"),
+            "identifier_hash": claims.get("identifier_hash"),
+            "verified_at": verified_at,
+            "expires_at": expires_at,
+            "issuer": claims["iss"],
+        },
+    }
+
+
+def _identifier_matches(claims: dict[str, Any], identifier: str) -> bool:
+    from vouch_server.control.identifiers import (
+        InvalidIdentifier,
+        identifier_hash,
+        normalize_identifier,
+    )
+
+    expected = str(claims.get("identifier_hash", ""))
+    try:
+        normalized = normalize_identifier(
+            str(claims.get("type")), str(claims.get("channel")), identifier
+        )
+    except InvalidIdentifier:
+        normalized = identifier.strip()
+    return hmac.compare_digest(identifier_hash(normalized), expected)
+
+
+# -- status and revocation ---------------------------------------------------------------------
+async def _scoped(session: AsyncSession, principal: Principal, proof_id: str) -> Proof:
+    row = await session.get(Proof, proof_id)
+    if (
+        row is None
+        or row.project_id != principal.project_id
+        or row.environment != principal.environment
+    ):
+        raise NotFound("Proof not found")
+    return row
+
+
+async def status(session: AsyncSession, principal: Principal, proof_id: str) -> dict[str, Any]:
+    row = await _scoped(session, principal, proof_id)
+    now = utcnow()
+    is_expired = row.expires_at <= now
+    is_revoked = row.revoked_at is not None
+    state = "revoked" if is_revoked else "expired" if is_expired else "verified"
+    return {
+        "proof_id": row.id,
+        "status": state,
+        "is_valid": not is_revoked and not is_expired,
+        "is_revoked": is_revoked,
+        "revoked_at": iso_or_none(row.revoked_at),
+        "revoked_reason": row.revoked_reason,
+        "expires_at": isoformat_ms(row.expires_at),
+        "is_expired": is_expired,
+        "verified_at": isoformat_ms(row.verified_at),
+        "type": row.type,
+        "channel": row.channel,
+    }
+
+
+async def revoke(
+    session: AsyncSession, runtime: Runtime, principal: Principal, proof_id: str, reason: str
+) -> dict[str, Any]:
+    row = await _scoped(session, principal, proof_id)
+    now = truncate_ms(utcnow())
+    result = await session.execute(
+        update(Proof)
+        .where(Proof.id == row.id, Proof.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        await session.refresh(row)
+        raise Conflict(
+            "This proof has already been revoked",
+            code="already_revoked",
+            revoked_at=iso_or_none(row.revoked_at),
+            revoked_reason=row.revoked_reason,
+        )
+    from vouch_server.database import after_commit
+
+    lists = runtime.tokens.status_lists
+    environment = row.environment
+
+    async def _drop_cached_list() -> None:
+        lists.invalidate(environment)
+
+    after_commit(session, _drop_cached_list)
+    runtime.metrics.proof_event(session, type=row.type, environment=environment, event="revoked")
+    hook = _hooks.get(row.family)
+    callback_url = await hook(session, runtime, row.id, now, reason) if hook is not None else None
+    from vouch_server.webhooks import service as webhooks
+
+    await webhooks.emit(
+        session,
+        runtime,
+        project_id=row.project_id,
+        environment=row.environment,
+        type="proof.revoked",
+        data={
+            "proof_id": row.id,
+            "type": row.type,
+            "channel": row.channel,
+            "revoked_at": isoformat_ms(now),
+            "reason": reason,
+        },
+        subject_id=row.id,
+        callback_url=callback_url,
+    )
+    return {
+        "success": True,
+        "proof_id": row.id,
+        "verification_id": row.id,
+        "revoked_at": isoformat_ms(now),
+        "reason": reason,
+    }
+
+
+# -- the revocation list -------------------------------------------------------------------------
+def _encode_cursor(revoked_at: datetime, proof_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{isoformat_ms(revoked_at)}|{proof_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        instant, _, proof_id = text.partition("|")
+        return parse_instant(instant), proof_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            details=[{"field": "cursor", "message": "Invalid cursor", "code": "invalid_string"}]
+        ) from exc
+
+
+def revocation_entries_digest(entries: list[dict[str, Any]]) -> str:
+    """What a revocation page signs in place of its entries: SHA-256 of the entries as JSON with
+    sorted keys, no whitespace, UTF-8, base64url without padding (docs/proofs.md)."""
+    canonical = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    )
+
+
+async def revocation_list(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """Revoked proofs, newest first, for proof.holdings-compatible clients.
+
+    The page is signed as a JWT over a digest of its entries (``revoked_sha256``, see
+    ``vouch_client.revocation_entries_digest``) and its paging facts, not over a second copy of the
+    entries: a page costs its entries once. Token Status Lists are the scalable read."""
+    conditions: list[ColumnElement[bool]] = [Proof.revoked_at.is_not(None)]
+    if since is not None:
+        conditions.append(Proof.revoked_at >= since)
+    if cursor:
+        at, last_id = _decode_cursor(cursor)
+        conditions.append(
+            or_(Proof.revoked_at < at, and_(Proof.revoked_at == at, Proof.id < last_id))
+        )
+    rows = (
+        await session.scalars(
+            select(Proof)
+            .where(*conditions)
+            .order_by(Proof.revoked_at.desc(), Proof.id.desc())
+            .limit(limit + 1)
+        )
+    ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    entries = [
+        {
+            "proof_id": r.id,
+            "revoked_at": isoformat_ms(r.revoked_at),  # type: ignore[arg-type]
+            "reason": r.revoked_reason,
+            "proof_type": r.type,
+        }
+        for r in rows
+    ]
+    next_cursor = (
+        _encode_cursor(rows[-1].revoked_at, rows[-1].id)  # type: ignore[arg-type]
+        if has_more and rows
+        else None
+    )
+    since_text = iso_or_none(since)
+    issued_at = utcnow()
+    # Paging facts are signed too: an altered copy cannot cut the list short unnoticed.
+    signature, kid = await runtime.tokens.sign_document(
+        session,
+        {
+            "type": "revocation_list",
+            "revoked_sha256": revocation_entries_digest(entries),
+            "count": len(entries),
+            "since": since_text,
+            "cursor": cursor,
+            "has_more": has_more,
+            "next_cursor": next_cursor,
+        },
+        REVOCATION_LIST_TTL,
+    )
+    return {
+        "revoked": entries,
+        "issued_at": isoformat_ms(issued_at),
+        "generated_at": isoformat_ms(issued_at),
+        "count": len(entries),
+        "signature": signature,
+        "kid": kid,
+        "has_more": has_more,
+        "next_cursor": next_cursor,
+        "since": since_text,
+    }
