@@ -13,16 +13,17 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-INTEROP := tests/e2e/interop
+# Node.js interoperability clients: panva/jose (tokens) and Minka's own @minka/ledger-sdk (records).
+INTEROP := tests/e2e/interop tests/records/interop
 
-$(STAMP): $(BIN)/python pyproject.toml sdk/python/pyproject.toml $(INTEROP)/package-lock.json
+$(STAMP): $(BIN)/python pyproject.toml sdk/python/pyproject.toml $(addsuffix /package-lock.json,$(INTEROP))
 	@echo "==> installing vouch-server and vouch-client with their dependencies (a few minutes on a first run)"
 	$(BIN)/pip install --progress-bar off -e ".[dev]" -e sdk/python | grep -E '^(Collecting|Successfully)' || true
 	@$(BIN)/python -c "import vouch_server, vouch_client" || { echo "install failed: see pip's output above"; exit 1; }
-	@# An independent JOSE implementation (Node.js) for the interoperability tests, when npm exists.
 	@echo "==> installing the Node.js interoperability clients"
-	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(INTEROP) --no-audit --no-fund --silent; \
-	else echo "npm not found: the Node.js interoperability test will be skipped"; fi
+	@if command -v npm >/dev/null 2>&1; then \
+		for dir in $(INTEROP); do npm ci --prefix $$dir --no-audit --no-fund --silent || exit 1; done; \
+	else echo "npm not found: the Node.js interoperability tests will be skipped"; fi
 	@echo "==> installed; run 'make run' to start the server"
 	touch $(STAMP)
 

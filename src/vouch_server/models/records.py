@@ -82,7 +82,8 @@ class RecordProof(Base):
     public: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(String(128))
-    custom: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # None for a proof signed without ``custom`` (stored as JSON null).
+    custom: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -72,5 +72,8 @@ def record_hash(data: dict[str, Any]) -> str:
     return sha256_hex(stable_stringify(data))
 
 
-def proof_digest(record_hash_hex: str, custom: dict[str, Any]) -> str:
-    return sha256_hex(record_hash_hex + stable_stringify(custom))
+def proof_digest(record_hash_hex: str, custom: dict[str, Any] | None) -> str:
+    """Minka's ``createSignatureDigest``: a proof without ``custom`` (absent or ``null``) signs
+    the hash followed by nothing; any object, ``{}`` included, is appended stable-stringified."""
+    suffix = "" if custom is None else stable_stringify(custom)
+    return sha256_hex(record_hash_hex + suffix)

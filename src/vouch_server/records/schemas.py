@@ -26,7 +26,8 @@ class ProofIn(BaseModel):
     public: str = Field(max_length=64)
     digest: str = Field(max_length=64)
     result: str = Field(max_length=128)
-    custom: dict[str, Any] = Field(default_factory=dict)
+    # None when the proof carries no ``custom``: its digest then covers the hash alone.
+    custom: dict[str, Any] | None = None
 
     def to_input(self) -> ProofInput:
         return ProofInput(self.method, self.public, self.digest, self.result, self.custom)
@@ -52,13 +53,15 @@ class RecordIn(BaseModel):
 
 
 def render_proof(proof: RecordProof | ProofInput) -> dict[str, Any]:
-    return {
+    rendered: dict[str, Any] = {
         "method": proof.method,
         "public": proof.public,
         "digest": proof.digest,
         "result": proof.result,
-        "custom": proof.custom,
     }
+    if proof.custom is not None:
+        rendered["custom"] = proof.custom
+    return rendered
 
 
 def render_record(

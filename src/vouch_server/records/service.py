@@ -147,7 +147,9 @@ def validate_data(resource: str, data: dict[str, Any], *, parent: str | None) ->
         )
 
 
-def _check_custom(custom: dict[str, Any], where: str) -> None:
+def _check_custom(custom: dict[str, Any] | None, where: str) -> None:
+    if custom is None:
+        return
     try:
         check_json_safe(custom, f"{where}.custom")
     except UnsafeValue as exc:
@@ -464,7 +466,7 @@ def _votes(proofs: Sequence[RecordProof], system_public: str) -> dict[str, str]:
     """Each signer's latest status request (proofs in order); the system signer never votes."""
     votes: dict[str, str] = {}
     for proof in proofs:
-        status = proof.custom.get("status")
+        status = (proof.custom or {}).get("status")
         if proof.public != system_public and isinstance(status, str):
             votes[proof.public] = status
     return votes
@@ -524,7 +526,8 @@ async def _add_one(
 
     envelope = _envelope(record, record.data)
     decision = _Decision()
-    requested = proof.custom.get("status")
+    custom = proof.custom or {}
+    requested = custom.get("status")
     status_rules: list[rules.StatusRule] = []
     if requested is not None:
         if not isinstance(requested, str) or not rules.STATUS_RE.fullmatch(requested):
@@ -555,11 +558,11 @@ async def _add_one(
     if not permitted and not (decision.status is not None and decision.rule_members):
         raise Forbidden("The signer may not add proofs to this record", public=proof.public)
 
-    if "labels" in proof.custom:
+    if "labels" in custom:
         if not permitted:
             raise Forbidden("Only owners and granted signers may change labels")
         try:
-            new_labels, added = rules.apply_labels(record.labels, proof.custom["labels"])
+            new_labels, added = rules.apply_labels(record.labels, custom["labels"])
         except rules.PolicyInvalid as exc:
             raise _malformed(str(exc), "custom.labels") from exc
         label_policies = rules.applicable(context.policies, "labels", record.resource, envelope)

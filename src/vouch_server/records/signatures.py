@@ -60,16 +60,18 @@ class ProofInput:
     public: str
     digest: str
     result: str
-    custom: dict[str, Any]
+    custom: dict[str, Any] | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "method": self.method,
             "public": self.public,
             "digest": self.digest,
             "result": self.result,
-            "custom": self.custom,
         }
+        if self.custom is not None:
+            out["custom"] = self.custom
+        return out
 
 
 def verify_proof(proof: ProofInput, record_hash: str) -> None:

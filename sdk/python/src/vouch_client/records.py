@@ -3,8 +3,8 @@
 A record is ``{luid, hash, data, meta: {proofs, …}}`` with
 
     hash   = sha256_hex(stable_stringify(data))
-    digest = sha256_hex(hash + stable_stringify(custom))
-    proof  = {method: "ed25519-v2", public, digest, result, custom}
+    digest = sha256_hex(hash + stable_stringify(custom))   # or sha256_hex(hash) with no custom
+    proof  = {method: "ed25519-v2", public, digest, result, custom?}
 
 where ``public`` is the signer's raw 32-byte Ed25519 key in base64 and ``result`` the base64
 Ed25519 signature (RFC 8032) over the 32 bytes of ``digest``. ``stable_stringify`` is JavaScript's
@@ -171,8 +171,11 @@ def record_hash(data: Any) -> str:
 
 
 def proof_digest(record_hash_hex: str, custom: Mapping[str, Any] | None = None) -> str:
-    """What a proof signs: ``sha256_hex(hash + stable_stringify(custom))``."""
-    return sha256_hex(record_hash_hex + stable_stringify(dict(custom or {})))
+    """What a proof signs, as Minka's ``createSignatureDigest``: ``sha256_hex(hash +
+    stable_stringify(custom))``, and ``sha256_hex(hash)`` alone for a proof without ``custom``
+    (absent or ``null``). ``{}`` is a custom like any other: it appends ``"{}"``."""
+    suffix = "" if custom is None else stable_stringify(dict(custom))
+    return sha256_hex(record_hash_hex + suffix)
 
 
 # -- keys and signing ----------------------------------------------------------------------------
@@ -227,20 +230,25 @@ def sign_proof(
     record_hash_hex: str,
     custom: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A proof by ``key`` over a record's hash, carrying ``custom`` (status, labels, moment, …)."""
+    """A proof by ``key`` over a record's hash, carrying ``custom`` (status, labels, moment, …).
+
+    Without ``custom`` the proof signs the hash alone and has no ``custom`` member, as Minka's
+    ``signHash(hash, keyPair)`` does."""
     private = key.private_key() if isinstance(key, KeyPair) else key
-    body = dict(custom or {})
+    body = None if custom is None else dict(custom)
     digest = proof_digest(record_hash_hex, body)
     public = private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-    return {
+    proof: dict[str, Any] = {
         "method": METHOD,
         "public": base64.b64encode(public).decode(),
         "digest": digest,
         "result": base64.b64encode(private.sign(bytes.fromhex(digest))).decode(),
-        "custom": body,
     }
+    if body is not None:
+        proof["custom"] = body
+    return proof
 
 
 # -- verification --------------------------------------------------------------------------------
@@ -254,8 +262,8 @@ def verify_proof(
         raise RecordVerificationError(
             "unsupported-method", f"proof method must be {METHOD!r}", index=index
         )
-    custom = proof.get("custom", {})
-    if not isinstance(custom, Mapping):
+    custom = proof.get("custom")
+    if custom is not None and not isinstance(custom, Mapping):
         raise RecordVerificationError("malformed", "proof custom must be an object", index=index)
     digest = proof_digest(record_hash_hex, custom)
     if proof.get("digest") != digest:
