@@ -151,6 +151,26 @@ class TestStatus:
         assert verified["verified_at"] == proof.json()["timestamp"]
         assert verified["method"] == "signed-challenge"
 
+    async def test_verified_at_keeps_milliseconds_and_never_precedes_created_at(
+        self, client: httpx.AsyncClient, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Created at .900 and verified 50 ms later in the same second: the status says .950 (a
+        whole-second verified_at would read .000, before created_at)."""
+        import vouch_server.agents.service as agent_service
+
+        base = utcnow().replace(microsecond=900_000)
+        agent = IndependentAgent()
+        await register(client, headers, agent)
+        monkeypatch.setattr(agent_service, "utcnow", lambda: base)
+        ch = await challenge(client, headers)
+        monkeypatch.setattr(agent_service, "utcnow", lambda: base + timedelta(milliseconds=50))
+        await submit(client, headers, ch["challenge_id"], agent.prove(ch))
+        status = (await self._status(client, headers, ch["challenge_id"])).json()
+        assert status["status"] == "verified"
+        assert status["created_at"].endswith(".900Z")
+        assert status["verified_at"].endswith(".950Z")
+        assert parse_instant(status["verified_at"]) >= parse_instant(status["created_at"])
+
     async def test_failed_shows_the_reason(
         self, client: httpx.AsyncClient, headers: dict[str, str]
     ) -> None:
