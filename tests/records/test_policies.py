@@ -109,7 +109,14 @@ class TestValidatePolicy:
             ({"schema": "status", "values": [{"quorum": [{"name": "a"}]}]}, "unknown selector"),
             ({"schema": "status", "values": [{"status": "has space"}]}, "status"),
             ({"schema": "access", "values": [{"action": "delete"}]}, "action"),
-            ({"schema": "labels", "values": [{"label": "a", "unique": True}]}, "label"),
+            ({"schema": "labels", "values": [{"label": "a", "unique": True}]}, "unique"),
+            (
+                {"schema": "labels", "values": [{"labels": ["a"], "unique": ["data.wallet"]}]},
+                "unique",
+            ),
+            ({"schema": "labels", "values": [{"labels": []}]}, "non-empty"),
+            ({"schema": "labels", "values": [{"labels": "urgent"}]}, "non-empty list"),
+            ({"schema": "labels", "values": [{"labels": ["has space"]}]}, r"values\[0\]\.labels"),
             ({"schema": "status", "values": [{"quorum": [{"public": "short"}]}]}, "public"),
         ],
     )

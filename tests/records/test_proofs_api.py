@@ -458,6 +458,51 @@ class TestLabels:
         )
         assert replaced.json()["meta"]["labels"] == ["eu"]
 
+    async def test_minka_documented_labels_policy_shape(
+        self, client: httpx.AsyncClient, keys: Keys, runtime: Runtime
+    ) -> None:
+        """Minka's labels policy: ``values: [{labels: [...]}]`` grants those labels, with
+        ``record`` and ``filter`` choosing the records it applies to."""
+        h = keys.live_headers
+        owner = await make_signer(client, h, "anchor-owner")
+        policy = await created(
+            client,
+            h,
+            "policies",
+            {
+                "handle": "preferred-account",
+                "schema": "labels",
+                "record": "records",
+                "filter": {"data.schema": "account"},
+                "values": [{"labels": ["preferred", "saving-account"]}],
+            },
+        )
+        assert policy["data"]["values"] == [{"labels": ["preferred", "saving-account"]}]
+        account = await created(
+            client, h, "records", {"handle": "acct-1", "schema": "account"}, owner
+        )
+        granted = await add_proof(
+            client, h, "records", account, owner, {"labels": {"$push": ["preferred"]}}
+        )
+        assert granted.status_code in (200, 201), granted.text
+        assert granted.json()["meta"]["labels"] == ["preferred"]
+        account = await fetch(client, h, "records", account["luid"])
+        async with runtime.db.session() as session:
+            proofs = await session.scalar(select(func.count()).select_from(RecordProof))
+        refused = await add_proof(
+            client, h, "records", account, owner, {"labels": {"$push": ["vip"]}}
+        )
+        assert minka_error(refused, 400, "record.labels-policy-violation")["custom"]["labels"] == [
+            "vip"
+        ]
+        assert await fetch(client, h, "records", account["luid"]) == account
+        async with runtime.db.session() as session:
+            assert await session.scalar(select(func.count()).select_from(RecordProof)) == proofs
+        # The filter leaves other records open: a card may carry any label.
+        card = await created(client, h, "records", {"handle": "card-1", "schema": "card"}, owner)
+        free = await add_proof(client, h, "records", card, owner, {"labels": ["vip"]})
+        assert free.json()["meta"]["labels"] == ["vip"]
+
     async def test_label_no_policy_allows_is_refused_and_changes_nothing(
         self, client: httpx.AsyncClient, keys: Keys, runtime: Runtime, setup: Setup
     ) -> None:

@@ -7,8 +7,9 @@ Policy records (Minka Ledger "About Security Policies", "About Status Policies",
     who may create records, update them and add proofs to them.
 ``{schema: "status", record?, filter?, values: [{status?, quorum?, threshold?}]}``
     which statuses a record may take, and which signers must agree before it does.
-``{schema: "labels", record?, filter?, values: ["label" | {label}]}``
-    which labels a record may be given.
+``{schema: "labels", record?, filter?, values: [{labels: [...]} | {label} | "label"]}``
+    which labels a record may be given (Minka documents ``{labels: [...]}``; the other two are
+    vouch's shorthands).
 
 ``record`` targets a resource by name, singular or plural (``"signer"`` / ``"signers"``), or
 ``"any"``; ``filter`` is a MongoDB-style filter over the record envelope (``data.schema``,
@@ -335,12 +336,33 @@ def _validate_status_rule(rule: Any, where: str) -> None:
             raise PolicyInvalid(f"{where}.threshold must be a positive integer")
 
 
+def _rule_labels(rule: Any, where: str) -> list[str]:
+    """The labels one labels-policy rule grants: Minka's ``{labels: [...]}``, or ``{label}``, or a
+    bare label."""
+    if isinstance(rule, dict):
+        if "unique" in rule:
+            raise PolicyInvalid(f"{where}.unique: label uniqueness constraints are not supported")
+        if set(rule) == {"labels"}:
+            labels = rule["labels"]
+            if not isinstance(labels, list) or not labels:
+                raise PolicyInvalid(f"{where}.labels must be a non-empty list of labels")
+            where, candidates = f"{where}.labels", labels
+        elif set(rule) == {"label"}:
+            candidates = [rule["label"]]
+        else:
+            raise PolicyInvalid(
+                f"{where} must be {{'labels': [...]}}, {{'label': label}} or a label"
+            )
+    else:
+        candidates = [rule]
+    for label in candidates:
+        if not isinstance(label, str) or not LABEL_RE.fullmatch(label):
+            raise PolicyInvalid(f"{where} must hold labels (1-255 characters, no whitespace)")
+    return candidates
+
+
 def _validate_label_rule(rule: Any, where: str) -> None:
-    label = rule.get("label") if isinstance(rule, dict) else rule
-    if isinstance(rule, dict) and set(rule) != {"label"}:
-        raise PolicyInvalid(f"{where} must be a label or {{'label': label}}")
-    if not isinstance(label, str) or not LABEL_RE.fullmatch(label):
-        raise PolicyInvalid(f"{where} must be a label (1-255 characters, no whitespace)")
+    _rule_labels(rule, where)
 
 
 @dataclass(frozen=True)
@@ -479,6 +501,6 @@ def apply_labels(current: Sequence[str], spec: Any) -> tuple[list[str], list[str
 def allowed_labels(policies: Iterable[Policy]) -> set[str]:
     labels: set[str] = set()
     for policy in policies:
-        for value in policy.data["values"]:
-            labels.add(value["label"] if isinstance(value, dict) else value)
+        for index, value in enumerate(policy.data["values"]):
+            labels.update(_rule_labels(value, f"values[{index}]"))
     return labels
