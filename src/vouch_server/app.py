@@ -68,6 +68,7 @@ from vouch_server.observability.middleware import ObserveRequests
 from vouch_server.proofs.endpoints import router as proofs_router
 from vouch_server.proofs.endpoints import status_list_router
 from vouch_server.records.endpoints import router as records_router
+from vouch_server.records.signed_errors import SignMinkaErrors
 from vouch_server.runtime import Runtime
 from vouch_server.tenancy.endpoints import router as tenancy_router
 from vouch_server.tenancy.service import authenticate
@@ -181,6 +182,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         },
         hsts=settings.public_url.startswith("https://"),
     )
+    # Errors on /v2/ carry the system signer's proof, as Minka's ledger signs them, whichever
+    # layer answered (a route, the edge's body limit, the probe guard).
+    app.add_middleware(SignMinkaErrors, runtime=runtime)
     # Outermost of all: what the edge and the probe guard answer themselves is counted too.
     app.add_middleware(
         ObserveRequests,

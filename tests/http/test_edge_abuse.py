@@ -231,7 +231,7 @@ class TestJsonInputProblem:
 def _minka(response: httpx.Response, reason: str = "api.body-malformed") -> None:
     assert response.status_code == 400, response.text
     payload = response.json()
-    assert set(payload) == {"data"} and payload["data"]["reason"] == reason
+    assert set(payload) == {"data", "hash", "meta"} and payload["data"]["reason"] == reason
 
 
 def _problem(response: httpx.Response) -> None:

@@ -129,7 +129,7 @@ def _assert_minka(response: httpx.Response, *, bad: bool) -> None:
         assert response.status_code == 400, response.text
     if response.status_code >= 400:
         payload = response.json()
-        assert set(payload) == {"data"}, payload
+        assert set(payload) == {"data", "hash", "meta"}, payload
         assert set(payload["data"]) == {"reason", "detail", "custom"}, payload
         if bad:
             assert payload["data"]["reason"] == "api.body-malformed"

@@ -26,6 +26,7 @@ from vouch_client.records import (
     sign_proof,
     verify_changes,
     verify_list,
+    verify_proof,
     verify_record,
 )
 from vouch_server.models.records import Record, RecordProof, RecordVersion
@@ -47,9 +48,15 @@ async def system_public(client: httpx.AsyncClient, keys: Keys) -> str:
 def minka_error(response: httpx.Response, status: int, reason: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     payload = response.json()
-    assert set(payload) == {"data"}
+    # Signed as Minka signs errors: hash over data, one system proof whose custom names the reason.
+    assert set(payload) == {"data", "hash", "meta"}, payload
     assert set(payload["data"]) == {"reason", "detail", "custom"}
     assert payload["data"]["reason"] == reason, payload
+    assert payload["hash"] == record_hash(payload["data"])
+    [proof] = payload["meta"]["proofs"]
+    verify_proof(proof, payload["hash"])
+    assert proof["custom"]["reason"] == reason
+    assert proof["custom"]["detail"] == payload["data"]["detail"]
     assert isinstance(payload["data"]["detail"], str) and payload["data"]["detail"]
     return payload["data"]  # type: ignore[no-any-return]
 
