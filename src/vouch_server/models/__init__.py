@@ -15,6 +15,7 @@ from vouch_server.models.channels import (
 )
 from vouch_server.models.project import Project
 from vouch_server.models.proof import Proof
+from vouch_server.models.requests import VerificationRequest, VerificationRequestAsset
 from vouch_server.models.signing_key import SigningKey, StatusListCounter
 from vouch_server.models.verification import Verification
 from vouch_server.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -32,6 +33,8 @@ __all__ = [
     "SigningKey",
     "StatusListCounter",
     "Verification",
+    "VerificationRequest",
+    "VerificationRequestAsset",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
