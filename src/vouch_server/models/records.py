@@ -121,3 +121,13 @@ class RecordSignerKey(Base):
     public: Mapped[str] = mapped_column(String(64))  # raw 32-byte key, base64
     private_sealed: Mapped[str] = mapped_column(Text)  # the 32-byte seed, kit.secretbox
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordJwtUse(Base):
+    """A Minka SDK bearer JWT that has been used (by ``jti``, or by the token's own digest for a
+    write without one), kept until it expires so that it is accepted once (``records.auth``)."""
+
+    __tablename__ = "record_jwt_uses"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -20,18 +20,54 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from vouch_server.deps import ApiCaller, RuntimeDep, Session
+from vouch_server.deps import (
+    RuntimeDep,
+    Session,
+    _api_caller,
+    _rate_limit,
+    client_ip,
+    presented_key,
+    runtime_of,
+)
+from vouch_server.errors import Unauthorized
 from vouch_server.http import SURFACE_RENDERERS, json_input_problem
 from vouch_server.records import service
+from vouch_server.records.auth import authenticate_signer_jwt, looks_like_jwt
 from vouch_server.records.errors import BodyMalformed, RecordsError, render_minka_error
 from vouch_server.records.repository import ListFilter
 from vouch_server.records.schemas import ProofIn, RecordIn, render_record, render_version
 from vouch_server.records.system import system_signer
+from vouch_server.tenancy.service import Principal
 
 PREFIX = "/v2/"
 if not any(prefix == PREFIX for prefix, _ in SURFACE_RENDERERS):
     SURFACE_RENDERERS.append((PREFIX, render_minka_error))
     SURFACE_RENDERERS.sort(key=lambda entry: len(entry[0]), reverse=True)
+
+
+async def _records_caller(request: Request, session: Session) -> Principal:
+    """An API key, or a Minka SDK bearer JWT signed by a registered signer (``records.auth``);
+    both are rate limited as API keys are, and failures per IP."""
+    token = presented_key(request)
+    if not token or not looks_like_jwt(token):
+        return await _api_caller(request, session)
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    try:
+        principal = await authenticate_signer_jwt(
+            request, session, token, public_url=settings.public_url
+        )
+    except Unauthorized:
+        await _rate_limit(
+            request, settings.rate_limit_auth_failures, "authfail", client_ip(request)
+        )
+        raise
+    await _rate_limit(request, settings.rate_limit_api, "key", principal.api_key_id)
+    request.state.principal = principal
+    return principal
+
+
+ApiCaller = Annotated[Principal, Depends(_records_caller)]
 
 
 async def _reject_unsafe_json(request: Request, _caller: ApiCaller) -> None:
@@ -66,8 +102,15 @@ def _query_error(name: str, message: str) -> QueryInvalid:
     return QueryInvalid(message, details=[{"field": name, "message": message}])
 
 
+# Paging: ``limit``/``index``, or Minka's own ``page.limit``/``page.index`` (what its SDK sends).
+PAGING = {"limit", "index", "page.limit", "page.index"}
+
+
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
+    if raw is None:
+        raw = request.query_params.get(f"page.{name}")
+        name = f"page.{name}"
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
@@ -80,7 +123,7 @@ def parse_filters(request: Request) -> ListFilter:
     labels: list[str] = []
     data: list[tuple[list[str], list[str]]] = []
     for key, value in request.query_params.multi_items():
-        if key in ("limit", "index"):
+        if key in PAGING:
             continue
         path, op = key, "$eq"
         if key.endswith((".$eq", ".$in")):
