@@ -45,6 +45,7 @@ KNOWN_TEST_DIRS = {
     "approval",
     "web",
     "mcp",
+    "requests",
 }
 
 

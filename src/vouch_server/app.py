@@ -69,6 +69,8 @@ from vouch_server.proofs.endpoints import router as proofs_router
 from vouch_server.proofs.endpoints import status_list_router
 from vouch_server.records.endpoints import router as records_router
 from vouch_server.records.signed_errors import SignMinkaErrors
+from vouch_server.requests import service as requests_service
+from vouch_server.requests.endpoints import router as requests_router
 from vouch_server.runtime import Runtime
 from vouch_server.tenancy.endpoints import router as tenancy_router
 from vouch_server.tenancy.service import authenticate
@@ -95,6 +97,8 @@ async def _sweeper(runtime: Runtime) -> None:
                 completed = await control_service.recheck_pending(session, runtime)
             if completed:
                 log.info("background checks completed %d verifications", completed)
+            async with runtime.db.session() as session:
+                await requests_service.sweep_expired(session, runtime)
         except Exception:
             log.exception("background sweep failed; will retry")
 
@@ -251,6 +255,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             "description": "Proof of Control as a Service, self-hosted",
         }
 
+    app.include_router(requests_router)  # before control's: /verifications/users is not an id
     app.include_router(verifications_router)
     app.include_router(oauth_router)
     app.include_router(inbound_router)

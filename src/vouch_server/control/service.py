@@ -12,7 +12,7 @@ flips the row and mints the one proof; the others see that the verification is n
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -382,6 +382,15 @@ async def expire_if_due(
     return verification
 
 
+# Families built on verifications (verification requests) follow their outcomes from here.
+StatusListener = Callable[[AsyncSession, Runtime, Verification], Awaitable[None]]
+_status_listeners: list[StatusListener] = []
+
+
+def on_status_change(listener: StatusListener) -> None:
+    _status_listeners.append(listener)
+
+
 _EVENT_FOR_STATUS = {
     "verified": "verification.completed",
     "failed": "verification.failed",
@@ -419,6 +428,8 @@ async def announce(session: AsyncSession, runtime: Runtime, verification: Verifi
             "updated_at": isoformat_ms(verification.updated_at),
         },
     )
+    for listener in _status_listeners:
+        await listener(session, runtime, verification)
 
 
 def _require_pending(verification: Verification) -> None:

@@ -38,6 +38,9 @@ EVENT_TYPES = (
     "confirmation.approved",
     "confirmation.denied",
     "confirmation.expired",
+    "verification_request.completed",
+    "verification_request.partial",
+    "verification_request.expired",
 )
 
 
@@ -247,8 +250,11 @@ async def emit(
     data: dict[str, Any],
     subject_id: str | None = None,
     callback_url: str | None = None,
+    top_level: dict[str, Any] | None = None,
 ) -> WebhookEvent:
-    """Record an event and its deliveries in the current transaction."""
+    """Record an event and its deliveries in the current transaction. ``top_level`` fields are
+    also set beside ``data``, for payloads proof.holdings' receivers read flat
+    (``verification_request.*``); they never replace the envelope's own keys."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     now = truncate_ms(utcnow())
@@ -260,6 +266,7 @@ async def emit(
         type=type,
         subject_id=subject_id,
         payload={
+            **(top_level or {}),
             "id": event_id,
             "event": type,
             "type": type,

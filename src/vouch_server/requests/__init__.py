@@ -1,0 +1,1 @@
+"""Verification requests (multi-asset) and the verified-users view."""
