@@ -188,23 +188,28 @@ async def test_a_jti_is_used_once_even_on_reads(live: Live) -> None:
         assert (await live.http.get("/v2/signers/sdk-user", headers=plain)).status_code == 200
 
 
+# Times are offsets from the moment the test runs, not from collection: under xdist a test may
+# run many minutes after it was collected, and an absolute "10 minutes ahead" would have passed.
 @pytest.mark.parametrize(
     ("change", "detail"),
     [
         ({"aud": "proj_someone_else.test"}, "signer"),
-        ({"exp": int(time.time()) - 120}, "expired"),
-        ({"iat": int(time.time()) + 600, "exp": int(time.time()) + 660}, "iat"),
-        ({"exp": int(time.time()) + 7200}, "exp must follow iat"),
+        ({"exp": -120}, "expired"),
+        ({"iat": 600, "exp": 660}, "iat"),
+        ({"exp": 7200}, "exp must follow iat"),
         ({"hsh": "0" * 64}, "hsh does not match"),
         ({"hsh": None}, "hsh"),
         ({"iss": None}, "iss"),
         ({"aud": "no-environment"}, "aud must be"),
     ],
+    ids=["aud", "expired", "iat-ahead", "too-long", "hsh-wrong", "hsh-missing", "iss", "aud-shape"],
 )
 async def test_tokens_that_break_a_rule_are_refused(
     live: Live, change: dict[str, Any], detail: str
 ) -> None:
-    _, headers = token(live, "GET", "/v2/signers/sdk-user", **change)
+    now = int(time.time())
+    claims = {k: now + v if k in ("iat", "exp") else v for k, v in change.items()}
+    _, headers = token(live, "GET", "/v2/signers/sdk-user", **claims)
     if "aud" in change:
         headers.pop("X-Ledger")
     response = await live.http.get("/v2/signers/sdk-user", headers=headers)
