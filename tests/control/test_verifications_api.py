@@ -247,6 +247,54 @@ class TestGet:
 
 
 class TestList:
+    async def test_cursor_walks_every_row_once_newest_first(
+        self, client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import vouch_server.kit.paging as paging
+
+        h = keys.test_headers
+        ids = [(await create_verification(client, h))["id"] for _ in range(5)]
+        first = (await client.get("/api/v1/verifications?limit=2", headers=h)).json()
+        walked = [v["id"] for v in first["data"]]
+        cursor = first["pagination"]["nextCursor"]
+        # A row created mid-walk is newer than the cursor: it never shifts the pages after it.
+        late = (await create_verification(client, h))["id"]
+        while cursor:
+            page = (
+                await client.get(f"/api/v1/verifications?limit=2&cursor={cursor}", headers=h)
+            ).json()
+            assert "nextPage" not in page["pagination"]
+            walked += [v["id"] for v in page["data"]]
+            cursor = page["pagination"].get("nextCursor")
+            assert page["pagination"]["hasMore"] is (cursor is not None)
+        assert walked == list(reversed(ids))
+        assert late not in walked
+        # total is exact up to the cap, and says so beyond it.
+        monkeypatch.setattr(paging, "TOTAL_CAP", 3)
+        capped = (await client.get("/api/v1/verifications?limit=2", headers=h)).json()
+        assert capped["pagination"]["total"] == 3
+        assert capped["pagination"]["totalIsCapped"] is True
+        assert capped["pagination"]["hasMore"] is True
+
+    @pytest.mark.parametrize("which", ["unknown", "other-project", "filtered-out"])
+    async def test_a_cursor_from_outside_the_list_is_refused(
+        self, client: httpx.AsyncClient, keys: Keys, which: str
+    ) -> None:
+        mine = (await create_verification(client, keys.test_headers))["id"]
+        other = (await create_verification(client, keys.auth(keys.other_test)))["id"]
+        cursor, query = {
+            "unknown": ("ver_doesnotexist", ""),
+            "other-project": (other, ""),
+            "filtered-out": (mine, "&type=email"),
+        }[which]
+        response = await client.get(
+            f"/api/v1/verifications?cursor={cursor}{query}", headers=keys.test_headers
+        )
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "validation_error"
+        assert error["details"][0]["field"] == "cursor"
+
     async def test_pagination_and_filters(self, client: httpx.AsyncClient, keys: Keys) -> None:
         ids = [
             (await create_verification(client, keys.test_headers, external_user_id=f"u{i % 2}"))[

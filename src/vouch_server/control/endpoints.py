@@ -44,13 +44,15 @@ async def list_verifications(
     type: AssetType | None = None,
     channel: Channel | None = None,
     external_user_id: Annotated[str | None, Query(max_length=255)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict[str, Any]:
-    rows, total = await service.list_(
+    listed = await service.list_(
         session,
         runtime,
         caller,
         page=page,
         limit=limit,
+        cursor=cursor,
         filters={
             "status": status.value if status else None,
             "type": type.value if type else None,
@@ -58,12 +60,10 @@ async def list_verifications(
             "external_user_id": external_user_id,
         },
     )
-    has_more = page * limit < total
-    pagination: dict[str, Any] = {"hasMore": has_more, "total": total, "page": page, "limit": limit}
-    if has_more and rows:
-        pagination["nextCursor"] = rows[-1].id
-        pagination["nextPage"] = page + 1
-    return {"data": [render_verification(v) for v in rows], "pagination": pagination}
+    return {
+        "data": [render_verification(v) for v in listed.rows],
+        "pagination": listed.pagination(),
+    }
 
 
 @router.get("/{verification_id}")

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.control.catalog import BACKOFF_SECONDS
 from vouch_server.database import rowcount
+from vouch_server.kit.paging import Page, fetch_page
 from vouch_server.models import Verification
 from vouch_server.models.base import UTCDateTime
 from vouch_server.tenancy.service import Principal
@@ -34,10 +35,11 @@ async def list_scoped(
     session: AsyncSession,
     principal: Principal,
     *,
-    offset: int,
+    page: int,
     limit: int,
+    cursor: str | None,
     filters: dict[str, Any],
-) -> tuple[Sequence[Verification], int]:
+) -> Page:
     conditions = [
         Verification.project_id == principal.project_id,
         Verification.environment == principal.environment,
@@ -45,15 +47,9 @@ async def list_scoped(
     for name, value in filters.items():
         if value is not None:
             conditions.append(getattr(Verification, name) == value)
-    total = await session.scalar(select(func.count()).select_from(Verification).where(*conditions))
-    rows = await session.scalars(
-        select(Verification)
-        .where(*conditions)
-        .order_by(Verification.created_at.desc(), Verification.id.desc())
-        .offset(offset)
-        .limit(limit)
+    return await fetch_page(
+        session, Verification, conditions, page=page, limit=limit, cursor=cursor
     )
-    return rows.all(), int(total or 0)
 
 
 async def pending_for(

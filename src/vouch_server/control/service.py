@@ -12,7 +12,7 @@ flips the row and mints the one proof; the others see that the verification is n
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ from vouch_server.errors import (
 from vouch_server.kit.clock import isoformat_ms, truncate_ms, utcnow
 from vouch_server.kit.codes import code_digest, generate_code
 from vouch_server.kit.ids import is_object_id, new_object_id
+from vouch_server.kit.paging import Page
 from vouch_server.kit.urls import UnsafeUrl, check_callback_url
 from vouch_server.models import Verification
 from vouch_server.proofs import service as proofs
@@ -199,11 +200,12 @@ async def list_(
     *,
     page: int,
     limit: int,
+    cursor: str | None = None,
     filters: dict[str, Any],
-) -> tuple[Sequence[Verification], int]:
+) -> Page:
     await sweep_expired(session, runtime)
     return await repository.list_scoped(
-        session, principal, offset=(page - 1) * limit, limit=limit, filters=filters
+        session, principal, page=page, limit=limit, cursor=cursor, filters=filters
     )
 
 
