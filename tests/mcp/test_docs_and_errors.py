@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.mcp.conftest import VOUCH
+from vouch_server.app import create_app
 from vouch_server.mcp.api import VouchToolError, parse_error, raise_for_response
 from vouch_server.mcp.server import tools_markdown
 from vouch_server.mcp.tools import TOOLS
@@ -29,6 +31,25 @@ class TestToolTable:
         ).stdout
         assert out == tools_markdown()
         assert all(f"`{spec.name}`" in out for spec in TOOLS)
+
+    def test_every_operation_of_the_app_has_a_tool_and_every_tool_a_real_route(
+        self, settings_factory: Any
+    ) -> None:
+        """A tool pointing at a path the app does not serve fails here, and so does an API
+        operation no tool reaches (beyond the few listed with their reason)."""
+        app = create_app(settings_factory())
+        operations = {
+            f"{method.upper()} {path}"
+            for path, item in app.openapi()["paths"].items()
+            for method in item
+        }
+        declared = {route for spec in TOOLS for route in spec.routes}
+        assert declared - operations == set()
+        without_a_tool = {
+            "GET /api/v1": "the API's index page, for people",
+        }
+        assert operations - declared == set(without_a_tool)
+        assert [s.name for s in TOOLS if not s.routes] == ["prove_agent_challenge"]
 
     def test_tool_names_are_unique(self) -> None:
         names = [spec.name for spec in TOOLS]

@@ -7,9 +7,12 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.mcp.conftest import VOUCH, Live, http_client, stdio_client
+import pytest
+
+from tests.mcp.conftest import VOUCH, ClientFactory, Live, http_client, stdio_client
 from tests.mcp.test_tools import PHONE, ok, text_of
 from vouch_server.mcp.server import offered
+from vouch_server.mcp.tools import TOOLS
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -25,11 +28,20 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
 class TestBearerGate:
-    async def test_no_key_is_401_with_a_bearer_challenge(self, live: Live) -> None:
+    async def test_no_key_reaches_the_public_server(self, live: Live) -> None:
         response = await live.http.post("/mcp", json=INITIALIZE, headers=MCP_HEADERS)
+        assert response.status_code == 200, response.text
+        assert "Public mode" in response.text
+
+    @pytest.mark.parametrize("authorization", ["Bearer", "Basic dXNlcjpwYXNz"])
+    async def test_an_authorization_without_a_bearer_token_is_401(
+        self, live: Live, authorization: str
+    ) -> None:
+        headers = {**MCP_HEADERS, "Authorization": authorization}
+        response = await live.http.post("/mcp", json=INITIALIZE, headers=headers)
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer ")
-        assert response.json()["error"]["code"] == "unauthorized"
+        assert response.json()["error"]["code"] == "invalid_api_key"
 
     async def test_an_unknown_key_is_401_invalid_token(self, live: Live) -> None:
         headers = {**MCP_HEADERS, "Authorization": "Bearer pk_test_" + "x" * 32}
@@ -63,7 +75,7 @@ class TestBearerGate:
 
 class TestPublicMode:
     async def test_without_a_key_only_keyless_tools_are_offered_and_they_work(
-        self, live: Live
+        self, live: Live, connect: ClientFactory
     ) -> None:
         headers = {"Authorization": f"Bearer {live.keys.test}"}
         created = await live.http.post(
@@ -75,10 +87,12 @@ class TestPublicMode:
             f"/api/v1/verifications/{created.json()['id']}/test-verify", headers=headers
         )
         token = verified.json()["proof_token"]
-        async with stdio_client(live, None) as client:
+        transport = "stdio" if connect is stdio_client else "http"
+        async with connect(live, None) as client:
             names = {t.name for t in (await client.list_tools()).tools}
-            assert names == {"verify_proof_offline", "get_jwks", "list_location_plugins"}
-            assert names == {s.name for s in offered(public=True, transport="stdio")}
+            assert {"verify_proof_offline", "get_jwks", "list_location_plugins"} <= names
+            assert names == {s.name for s in offered(public=True, transport=transport)}
+            assert all(spec.public for spec in TOOLS if spec.name in names)
             offline = await ok(
                 client, "verify_proof_offline", {"proof_token": token, "allow_test": True}
             )
@@ -87,6 +101,8 @@ class TestPublicMode:
             assert jwks["keys"]
             plugins = await ok(client, "list_location_plugins")
             assert plugins
+            health = await ok(client, "get_health")
+            assert health["status"] == "healthy"
             refused = await client.call_tool("get_verification", {"verification_id": "x"})
             assert refused.is_error
 

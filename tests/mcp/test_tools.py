@@ -246,3 +246,67 @@ class TestConfirmationFlow:
                 {"confirmation_id": confirmation["id"], "action": "deny"},
             )
             assert decided["status"] == "denied"
+
+
+class TestVerificationRequestFlow:
+    async def test_a_two_asset_request_completes_and_its_proofs_verify(
+        self, live: Live, connect: Connect
+    ) -> None:
+        async with connect(live, live.keys.test) as client:
+            created = await ok(
+                client,
+                "create_verification_request",
+                {
+                    "assets": [
+                        {"type": "phone", "identifier": PHONE, "allowed_channels": ["telegram"]},
+                        {"type": "email", "allowed_channels": ["email"]},
+                    ],
+                    "reference_id": f"order-{connect.__name__}",
+                },
+            )
+            request_id = created["id"]
+            assert created["status"] == "pending" and created["verification_url"]
+            short = await ok(
+                client, "wait_for_request", {"request_id": request_id, "timeout_seconds": 0.2}
+            )
+            assert short["timed_out"] is True and short["status"] == "pending"
+            await ok(client, "test_verify_request_asset", {"request_id": request_id, "index": 0})
+            await ok(
+                client,
+                "test_verify_request_asset",
+                {"request_id": request_id, "index": 1, "identifier": "ana@example.com"},
+            )
+            done = await ok(client, "wait_for_request", {"request_id": request_id})
+            assert done["timed_out"] is False and done["status"] == "completed"
+            found = await ok(
+                client, "get_request_by_reference", {"reference_id": f"order-{connect.__name__}"}
+            )
+            assert found["id"] == request_id
+            listed = await ok(client, "list_verification_requests", {"status": "completed"})
+            assert request_id in {item["id"] for item in listed["data"]}
+            proofs = await ok(client, "get_request_proofs", {"request_id": request_id})
+            tokens = [p["proof_token"] for p in proofs["proofs"]]
+            assert len(tokens) == 2
+            for token in tokens:
+                checked = await ok(
+                    client, "verify_proof_offline", {"proof_token": token, "allow_test": True}
+                )
+                assert checked["valid"] is True, checked
+            refused = await client.call_tool(
+                "cancel_verification_request", {"request_id": request_id}
+            )
+            assert refused.is_error, "a completed request cannot be cancelled"
+
+    async def test_an_open_request_is_cancelled(self, live: Live, connect: Connect) -> None:
+        async with connect(live, live.keys.test) as client:
+            created = await ok(
+                client,
+                "create_verification_request",
+                {"assets": [{"type": "email", "allowed_channels": ["email"]}]},
+            )
+            cancelled = await ok(
+                client, "cancel_verification_request", {"request_id": created["id"]}
+            )
+            assert cancelled["status"] == "cancelled"
+            waited = await ok(client, "wait_for_request", {"request_id": created["id"]})
+            assert waited["timed_out"] is False and waited["status"] == "cancelled"

@@ -10,13 +10,18 @@ reads them all into one ``(code, message)`` pair, so the model always sees the c
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
+import anyio
 import httpx
 from mcp.server.mcpserver.exceptions import ToolError
+
+log = logging.getLogger("vouch.mcp")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, read=90.0)  # a long poll holds the read for up to 60 s
 
@@ -90,12 +95,15 @@ class Connector(Protocol):
     """Gives a tool call an HTTP client that reaches vouch as the caller.
 
     ``key`` is the API key the MCP caller presented (Streamable HTTP), or ``None`` when the
-    connector holds its own (stdio).
+    connector holds its own (stdio); ``origin`` is the HTTP request that carried the MCP call,
+    when there is one. ``public`` is true when the caller has no key (public mode).
     """
 
     public: bool
 
-    def client(self, key: str | None) -> AbstractAsyncContextManager[httpx.AsyncClient]: ...
+    def client(
+        self, key: str | None, origin: Any = None
+    ) -> AbstractAsyncContextManager[httpx.AsyncClient]: ...
 
     @property
     def base_url(self) -> str: ...
@@ -130,33 +138,138 @@ class RemoteConnector:
         return self._base_url
 
     @asynccontextmanager
-    async def client(self, key: str | None) -> AsyncIterator[httpx.AsyncClient]:
+    async def client(self, key: str | None, origin: Any = None) -> AsyncIterator[httpx.AsyncClient]:
         yield self._http
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
 
+class _AppResponseStream(httpx.AsyncByteStream):
+    """The body of an in-process response, chunk by chunk as the app sends it."""
+
+    def __init__(
+        self,
+        messages: asyncio.Queue[Mapping[str, Any] | None],
+        task: asyncio.Task[None],
+        disconnected: asyncio.Event,
+    ) -> None:
+        self._messages = messages
+        self._task = task
+        self._disconnected = disconnected
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            message = await self._messages.get()
+            if message is None:  # the app returned
+                return
+            if message.get("type") == "http.response.body":
+                if message.get("body"):
+                    yield bytes(message["body"])
+                if not message.get("more_body", False):
+                    return
+
+    async def aclose(self) -> None:
+        self._disconnected.set()
+        if not self._task.done():
+            self._task.cancel()
+        # Shielded: a cancelled tool call still lets the app's stream end cleanly (its
+        # ``finally`` blocks release what the stream held).
+        with anyio.CancelScope(shield=True):
+            await asyncio.wait({self._task})
+        if not self._task.cancelled() and self._task.exception() is not None:
+            log.warning("in-process response ended with an error", exc_info=self._task.exception())
+
+
+class StreamingASGITransport(httpx.AsyncBaseTransport):
+    """An httpx transport into an ASGI app that *streams* the response (httpx's own
+    ``ASGITransport`` collects the whole body first, so an event stream would never arrive).
+
+    The app runs in a task of its own for as long as the response is read; closing the
+    response tells the app the client disconnected (ASGI ``http.disconnect``) and ends it.
+    """
+
+    def __init__(self, app: Any, *, client: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+        self._app = app
+        self._client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(k.lower(), v) for (k, v) in request.headers.raw],
+            "scheme": request.url.scheme,
+            "path": request.url.path,
+            "raw_path": request.url.raw_path.split(b"?")[0],
+            "query_string": request.url.query,
+            "server": (request.url.host, request.url.port),
+            "client": self._client,
+            "root_path": "",
+        }
+        messages: asyncio.Queue[Mapping[str, Any] | None] = asyncio.Queue()
+        disconnected = asyncio.Event()
+        body_sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Mapping[str, Any]) -> None:
+            await messages.put(message)
+
+        async def run() -> None:
+            try:
+                await self._app(scope, receive, send)
+            finally:
+                messages.put_nowait(None)
+
+        task = asyncio.create_task(run(), name="vouch-mcp-in-process")
+        try:
+            start = await messages.get()
+        except BaseException:
+            task.cancel()
+            raise
+        if start is None or start.get("type") != "http.response.start":
+            await asyncio.gather(task, return_exceptions=False)  # raises what ended the app
+            raise httpx.RemoteProtocolError("the app ended without a response")
+        stream = _AppResponseStream(messages, task, disconnected)
+        return httpx.Response(
+            int(start["status"]), headers=list(start.get("headers", [])), stream=stream
+        )
+
+
 class InProcessConnector:
     """The ``/mcp`` mount: each call goes through the whole app in-process (middleware, auth,
-    rate limits), carrying the key the MCP caller presented."""
+    rate limits), carrying the key the MCP caller presented and the caller's own address (so
+    per-IP limits count the real caller, not the process)."""
 
-    public = False
-
-    def __init__(self, app: Any, base_url: str) -> None:
+    def __init__(self, app: Any, base_url: str, *, public: bool = False) -> None:
         self._app = app
         self._base_url = base_url.rstrip("/")
+        self.public = public
 
     @property
     def base_url(self) -> str:
         return self._base_url
 
     @asynccontextmanager
-    async def client(self, key: str | None) -> AsyncIterator[httpx.AsyncClient]:
+    async def client(self, key: str | None, origin: Any = None) -> AsyncIterator[httpx.AsyncClient]:
         headers = {"User-Agent": "vouch-mcp"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        transport = httpx.ASGITransport(app=self._app)
+        address = getattr(origin, "client", None)
+        client = (address.host, address.port) if address is not None else ("127.0.0.1", 0)
+        forwarded = getattr(origin, "headers", {}).get("x-forwarded-for") if origin else None
+        if forwarded:
+            headers["X-Forwarded-For"] = forwarded
+        transport = StreamingASGITransport(self._app, client=client)
         async with httpx.AsyncClient(
             transport=transport, base_url=self._base_url, headers=headers, timeout=DEFAULT_TIMEOUT
         ) as http:

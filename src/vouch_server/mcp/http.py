@@ -1,10 +1,13 @@
 """``/mcp``: the MCP tools over Streamable HTTP (MCP "Transports" §Streamable HTTP), inside
 ``vouch serve``.
 
-The caller authenticates with the project's API key as a bearer (RFC 6750 §2.1); without a valid
-one the answer is 401 with ``WWW-Authenticate: Bearer`` (§3). Each tool call then goes through
-the whole app in-process, carrying that key, so it meets the same authentication, test/live
-separation and rate limits as a direct API call.
+The caller authenticates with the project's API key as a bearer (RFC 6750 §2.1). A request with
+no ``Authorization`` header reaches the *public* server, which offers only the tools that need
+no key (as ``vouch mcp`` does without ``VOUCH_API_KEY``); a key that is malformed, unknown or
+revoked is answered 401 with ``WWW-Authenticate: Bearer …, error="invalid_token"`` (§3). Each
+tool call then goes through the whole app in-process, carrying that key (or none) and the
+caller's address, so it meets the same authentication, test/live separation and rate limits as
+a direct API call.
 
 The session manager runs *stateless*: every POST stands alone, so any ``vouch serve`` process
 behind a load balancer can answer any request (nothing lives in one process's memory between
@@ -25,7 +28,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from vouch_server.mcp.api import InProcessConnector
-from vouch_server.mcp.server import build_server
+from vouch_server.mcp.server import VouchMCP, build_server
 from vouch_server.runtime import Runtime
 from vouch_server.tenancy.service import authenticate
 
@@ -33,10 +36,12 @@ PATH = "/mcp"
 
 
 def bearer_key(scope: Scope) -> str | None:
+    """The bearer token, ``""`` for an ``Authorization`` header that carries none (refused like
+    a bad key), ``None`` when there is no such header (public mode)."""
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+            return token.strip() if scheme.lower() == "bearer" else ""
     return None
 
 
@@ -51,40 +56,51 @@ async def _refuse(send: Send, status: int, code: str, message: str, challenge: s
 
 class McpEndpoint:
     """The ASGI app at ``/mcp``: checks the bearer key, then hands the request to the SDK's
-    session manager (started by the router's lifespan)."""
+    session manager of the full server (a valid key) or of the public one (no key), both
+    started by the router's lifespan."""
 
     def __init__(self) -> None:
         self.manager: StreamableHTTPSessionManager | None = None
+        self.public_manager: StreamableHTTPSessionManager | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - only HTTP routes reach here
             return
         key = bearer_key(scope)
-        if key is None:
-            await _refuse(
-                send,
-                401,
-                "unauthorized",
-                "Send your vouch API key as Authorization: Bearer pk_…",
-                'Bearer realm="vouch"',
-            )
-            return
-        runtime: Runtime = scope["app"].state.vouch
-        async with runtime.db.session() as session:
-            principal = await authenticate(session, key)
-        if principal is None:
-            await _refuse(
-                send,
-                401,
-                "invalid_api_key",
-                "The API key is invalid or revoked",
-                'Bearer realm="vouch", error="invalid_token"',
-            )
-            return
-        if self.manager is None:
+        manager = self.public_manager
+        if key is not None:
+            runtime: Runtime = scope["app"].state.vouch
+            principal = None
+            if key:
+                async with runtime.db.session() as session:
+                    principal = await authenticate(session, key)
+            if principal is None:
+                await _refuse(
+                    send,
+                    401,
+                    "invalid_api_key",
+                    "The API key is invalid or revoked; send a valid one as Authorization: "
+                    "Bearer pk_…, or none at all for the public tools",
+                    'Bearer realm="vouch", error="invalid_token"',
+                )
+                return
+            manager = self.manager
+        if manager is None:
             await _refuse(send, 503, "unavailable", "The MCP endpoint is starting or stopping", "")
             return
-        await self.manager.handle_request(scope, receive, send)
+        await manager.handle_request(scope, receive, send)
+
+
+def _session_manager(server: VouchMCP) -> StreamableHTTPSessionManager:
+    # DNS-rebinding protection guards local servers that trust whoever reaches them; here the
+    # full tools need a bearer key a rebinding page cannot know, and the public ones expose
+    # nothing a page could not fetch itself. vouch answers on whatever host it serves.
+    server.streamable_http_app(
+        streamable_http_path=PATH,
+        stateless_http=True,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    return server.session_manager
 
 
 def router() -> APIRouter:
@@ -95,30 +111,24 @@ def router() -> APIRouter:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime: Runtime = app.state.vouch
-        server = build_server(
-            InProcessConnector(app, runtime.settings.public_url), transport="http"
+        url = runtime.settings.public_url
+        full = _session_manager(build_server(InProcessConnector(app, url), transport="http"))
+        public = _session_manager(
+            build_server(InProcessConnector(app, url, public=True), transport="http")
         )
-        # DNS-rebinding protection guards unauthenticated local servers; this endpoint requires
-        # a bearer key a rebinding page cannot know, and answers on whatever host vouch serves.
-        server.streamable_http_app(
-            streamable_http_path=PATH,
-            stateless_http=True,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        manager = server.session_manager
         # The manager's task group lives in a task of its own: an ASGI server (or a test) may
         # run the start and the end of a lifespan in different tasks, and a task group must be
         # entered and left in one.
         ready, stop = asyncio.Event(), asyncio.Event()
 
         async def hold() -> None:
-            async with manager.run():
-                endpoint.manager = manager
+            async with full.run(), public.run():
+                endpoint.manager, endpoint.public_manager = full, public
                 ready.set()
                 try:
                     await stop.wait()
                 finally:
-                    endpoint.manager = None
+                    endpoint.manager = endpoint.public_manager = None
 
         task = asyncio.create_task(hold(), name="vouch-mcp-sessions")
         waiter = asyncio.create_task(ready.wait())

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 
 from vouch_server import __version__
 from vouch_server.mcp.api import Connector
-from vouch_server.mcp.tools import TOOLS, ToolSpec
+from vouch_server.mcp.tools import TOOLS, Pacing, ToolSpec
 
 Transport = Literal["stdio", "http"]
 
@@ -27,17 +27,22 @@ carry test: true.
 """
 
 PUBLIC_INSTRUCTIONS = """\
-Public mode (no API key): only verify_proof_offline, get_jwks and list_location_plugins are
-available. Set VOUCH_API_KEY to use every vouch tool.
+Public mode (no API key): only the tools that need no key are available: {names}. To use
+every vouch tool, give the server a project's API key (VOUCH_API_KEY for vouch mcp, an
+Authorization: Bearer header for /mcp).
 """
 
 
 class VouchMCP(MCPServer[Any]):
-    """An ``MCPServer`` that knows how its tools reach vouch (``connector``)."""
+    """An ``MCPServer`` that knows how its tools reach vouch (``connector``) and how its wait
+    tools tell time (``pacing``)."""
 
-    def __init__(self, connector: Connector, **kwargs: Any) -> None:
+    def __init__(
+        self, connector: Connector, *, pacing: Pacing | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.connector = connector
+        self.pacing = pacing or Pacing()
 
 
 def offered(*, public: bool, transport: Transport) -> list[ToolSpec]:
@@ -49,18 +54,23 @@ def offered(*, public: bool, transport: Transport) -> list[ToolSpec]:
     ]
 
 
-def build_server(connector: Connector, *, transport: Transport) -> VouchMCP:
+def build_server(
+    connector: Connector, *, transport: Transport, pacing: Pacing | None = None
+) -> VouchMCP:
     public = connector.public
+    tools = offered(public=public, transport=transport)
+    names = ", ".join(spec.name for spec in tools)
     server = VouchMCP(
         connector,
+        pacing=pacing,
         name="vouch",
         title="vouch",
         version=__version__,
-        instructions=PUBLIC_INSTRUCTIONS if public else INSTRUCTIONS,
+        instructions=PUBLIC_INSTRUCTIONS.format(names=names) if public else INSTRUCTIONS,
         website_url=connector.base_url,
         log_level="WARNING",
     )
-    for spec in offered(public=public, transport=transport):
+    for spec in tools:
         server.add_tool(
             spec.fn,
             name=spec.name,

@@ -15,9 +15,10 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -41,9 +42,15 @@ from vouch_server.mcp.models import (
 )
 
 # The server holds a confirmation long poll for at most 60 s; shorter rounds give the client a
-# progress notification (and a chance to cancel) every round.
+# progress notification every round.
 LONG_POLL_ROUND_SECONDS = 20
 MAX_WAIT_SECONDS = 3600
+# Polling (when the server offers no event stream) backs off like proof.holdings' wait tools.
+POLL_BACKOFF = 1.5
+MAX_POLL_INTERVAL_SECONDS = 30.0
+MAX_POLL_JITTER_SECONDS = 0.5
+# An event stream carries a heartbeat every 30 s by default; four missed ones mean it is dead.
+EVENT_TIMEOUT = httpx.Timeout(30.0, read=120.0)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class ToolSpec:
     public: bool
     local_only: bool
     annotations: ToolAnnotations
+    routes: tuple[str, ...]
 
     @property
     def description(self) -> str:
@@ -75,7 +83,12 @@ def tool(
     read_only: bool = False,
     destructive: bool = False,
     idempotent: bool = False,
+    routes: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register a tool. ``routes`` names the HTTP operations it performs (``"GET /v1/agents"``,
+    path templates as the app declares them), so a test can check that every operation of the
+    app has a tool."""
+
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         TOOLS.append(
             ToolSpec(
@@ -90,6 +103,7 @@ def tool(
                     idempotent_hint=idempotent or read_only,
                     open_world_hint=False,
                 ),
+                routes=routes,
             )
         )
         return fn
@@ -105,12 +119,17 @@ def connector_of(ctx: Context) -> Connector:
     return connector  # type: ignore[no-any-return]
 
 
+def inbound_request(ctx: Context) -> Any:
+    """The HTTP request that carried this call (Streamable HTTP), else None (stdio)."""
+    try:
+        return ctx.request_context.request
+    except ValueError:  # pragma: no cover - tools run inside a request
+        return None
+
+
 def presented_key(ctx: Context) -> str | None:
     """The bearer key of the HTTP request that carried this call (Streamable HTTP), else None."""
-    try:
-        headers = ctx.headers
-    except ValueError:
-        return None
+    headers = getattr(inbound_request(ctx), "headers", None)
     if not headers:
         return None
     scheme, _, token = (headers.get("authorization") or "").partition(" ")
@@ -137,10 +156,12 @@ async def call(
     *,
     body: Any = None,
     params: Mapping[str, Any] | None = None,
+    answers: tuple[int, ...] = (),
 ) -> Any:
-    """One request to vouch as the caller; the decoded JSON body, or a :class:`VouchToolError`."""
+    """One request to vouch as the caller; the decoded JSON body, or a :class:`VouchToolError`
+    (except for the statuses in ``answers``, whose body is an answer: /health's 503)."""
     connector = connector_of(ctx)
-    async with connector.client(presented_key(ctx)) as http:
+    async with connector.client(presented_key(ctx), inbound_request(ctx)) as http:
         try:
             response = await http.request(
                 method,
@@ -156,11 +177,153 @@ async def call(
             raise VouchToolError(
                 "vouch_unreachable", f"cannot reach vouch at {connector.base_url}: {exc}"
             ) from exc
+    if response.status_code in answers:
+        return response.json()
     return raise_for_response(response)
 
 
 def _drop_none(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+# -- waiting ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pacing:
+    """How the wait tools tell time and pause between polls (a test passes its own clock)."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    jitter: Callable[[], float] = field(default=lambda: random.uniform(0, MAX_POLL_JITTER_SECONDS))
+
+
+def pacing_of(ctx: Context) -> Pacing:
+    pacing = getattr(ctx.mcp_server, "pacing", None)
+    return pacing if isinstance(pacing, Pacing) else Pacing()
+
+
+PENDING = frozenset({"pending"})
+
+
+def _pending(body: Any, open_statuses: frozenset[str] = PENDING) -> bool:
+    return isinstance(body, Mapping) and body.get("status") in open_statuses
+
+
+async def _sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
+    """``(event, data)`` pairs of a Server-Sent Events stream (HTML Living Standard,
+    "Server-sent events" §9.2.6: a blank line dispatches; ``data`` lines join with newlines;
+    lines starting with ``:`` are comments). ``data`` is decoded JSON where it parses."""
+    event, data = "message", list[str]()
+    async for line in response.aiter_lines():
+        if not line:
+            if data:
+                text = "\n".join(data)
+                try:
+                    decoded: Any = json.loads(text)
+                except ValueError:
+                    decoded = text
+                yield event, decoded
+            event, data = "message", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value or "message"
+        elif name == "data":
+            data.append(value)
+
+
+async def _follow_events(
+    ctx: Context,
+    path: str,
+    remaining: float,
+    progress: Callable[[], Awaitable[None]],
+    open_statuses: frozenset[str] = PENDING,
+) -> bool:
+    """Follow the server's event stream for a resource until it says the resource left
+    "pending", the stream ends, or ``remaining`` seconds pass (all ``True``). ``False`` when the
+    server offers no stream (an older server, the per-project stream cap): poll instead."""
+    if remaining <= 0:
+        return True
+    connector = connector_of(ctx)
+    with anyio.move_on_after(remaining):
+        async with connector.client(presented_key(ctx), inbound_request(ctx)) as http:
+            try:
+                async with http.stream(
+                    "GET", path, headers={"Accept": "text/event-stream"}, timeout=EVENT_TIMEOUT
+                ) as response:
+                    kind = response.headers.get("content-type", "")
+                    if response.status_code != 200 or not kind.startswith("text/event-stream"):
+                        return False
+                    async for event, data in _sse_events(response):
+                        if event == "status_changed" and not _pending(data, open_statuses):
+                            return True
+                        await progress()
+            except httpx.HTTPError:
+                # Dropped mid-way (a proxy's idle timeout, a restart): the polls take over.
+                return False
+    return True
+
+
+async def wait_until_settled(
+    ctx: Context,
+    path: str,
+    *,
+    timeout: float,  # noqa: ASYNC109 - the wait's own budget, not an I/O timeout
+    interval: float,
+    long_poll: bool,
+    waiting: str,
+    open_statuses: frozenset[str] = PENDING,
+    events: bool = True,
+) -> tuple[Any, float]:
+    """Wait for the resource at ``path`` to leave "pending", up to ``timeout`` seconds.
+
+    First the server's own events (``{path}/events``, Server-Sent Events), so a change in any
+    vouch process arrives at once; where there are none, polls that back off from ``interval``
+    by ×1.5 up to 30 s (plus up to 0.5 s of jitter), as proof.holdings' wait tools do. With
+    ``long_poll`` each poll asks the server to hold it (``?wait=N``) until something happens.
+    A progress notification goes out with every event and every poll; cancelling the call ends
+    the wait at its next await. ``open_statuses`` are the statuses that keep it waiting;
+    ``events=False`` for a resource the server has no event stream for. Returns the last body
+    read and the seconds waited.
+    """
+    pacing = pacing_of(ctx)
+    started = pacing.now()
+
+    def waited() -> float:
+        return pacing.now() - started
+
+    async def progress() -> None:
+        await ctx.report_progress(round(min(waited(), timeout), 3), timeout, waiting)
+
+    body = await call(ctx, "GET", path)
+    if not _pending(body, open_statuses):
+        return body, waited()
+    await progress()
+    if events and await _follow_events(
+        ctx, f"{path}/events", timeout - waited(), progress, open_statuses
+    ):
+        body = await call(ctx, "GET", path)
+        if not _pending(body, open_statuses) or waited() >= timeout:
+            return body, waited()
+    while True:
+        remaining = timeout - waited()
+        if remaining <= 0:
+            return body, waited()
+        ask = max(0, min(LONG_POLL_ROUND_SECONDS, math.floor(remaining))) if long_poll else 0
+        round_started = pacing.now()
+        body = await call(ctx, "GET", path, params={"wait": ask} if ask else None)
+        if not _pending(body, open_statuses):
+            return body, waited()
+        await progress()
+        if ask and pacing.now() - round_started >= ask:
+            continue  # the server held the poll: ask again at once
+        remaining = timeout - waited()
+        if remaining <= 0:
+            return body, waited()
+        await pacing.sleep(min(interval + pacing.jitter(), remaining))
+        interval = min(interval * POLL_BACKOFF, MAX_POLL_INTERVAL_SECONDS)
 
 
 Id = Annotated[str, Field(min_length=1, max_length=128, description="The id vouch returned.")]
@@ -194,7 +357,7 @@ RevokeReason = Literal["user_request", "fraud", "key_compromise", "asset_transfe
 
 
 # -- verifications (Proof of Control) -----------------------------------------------------------
-@tool("verifications")
+@tool("verifications", routes=("POST /api/v1/verifications",))
 async def create_verification(
     ctx: Context,
     type: Annotated[AssetType, Field(description="What kind of asset the person claims.")],
@@ -255,7 +418,7 @@ async def create_verification(
     return Verification.model_validate(await call(ctx, "POST", "/api/v1/verifications", body=body))
 
 
-@tool("verifications", read_only=True)
+@tool("verifications", read_only=True, routes=("GET /api/v1/verifications/{verification_id}",))
 async def get_verification(ctx: Context, verification_id: Id) -> Verification:
     """Read one verification: its status (pending, verified, failed, expired, revoked), attempts,
     and, once verified, `proof_token`.
@@ -268,7 +431,7 @@ async def get_verification(ctx: Context, verification_id: Id) -> Verification:
     )
 
 
-@tool("verifications", read_only=True)
+@tool("verifications", read_only=True, routes=("GET /api/v1/verifications",))
 async def list_verifications(
     ctx: Context,
     page: PageNo = 1,
@@ -294,7 +457,7 @@ async def list_verifications(
     return Page.model_validate(await call(ctx, "GET", "/api/v1/verifications", params=params))
 
 
-@tool("verifications")
+@tool("verifications", routes=("POST /api/v1/verifications/{verification_id}/submit",))
 async def submit_verification_code(
     ctx: Context,
     verification_id: Id,
@@ -324,7 +487,7 @@ async def submit_verification_code(
     )
 
 
-@tool("verifications")
+@tool("verifications", routes=("POST /api/v1/verifications/{verification_id}/verify",))
 async def trigger_verification(ctx: Context, verification_id: Id) -> Result:
     """Check a DNS or HTTP domain verification now, instead of waiting for the background check.
 
@@ -337,7 +500,7 @@ async def trigger_verification(ctx: Context, verification_id: Id) -> Result:
     )
 
 
-@tool("verifications")
+@tool("verifications", routes=("POST /api/v1/verifications/{verification_id}/resend",))
 async def resend_verification(ctx: Context, verification_id: Id) -> Result:
     """Send the email code and magic link again (email verifications that are still pending).
 
@@ -348,7 +511,7 @@ async def resend_verification(ctx: Context, verification_id: Id) -> Result:
     )
 
 
-@tool("verifications")
+@tool("verifications", routes=("POST /api/v1/verifications/{verification_id}/test-verify",))
 async def test_verify(ctx: Context, verification_id: Id) -> Verification:
     """Test mode only (pk_test_ key): complete a pending verification as if the person had.
 
@@ -360,7 +523,14 @@ async def test_verify(ctx: Context, verification_id: Id) -> Verification:
     )
 
 
-@tool("verifications", read_only=True)
+@tool(
+    "verifications",
+    read_only=True,
+    routes=(
+        "GET /api/v1/verifications/{verification_id}",
+        "GET /api/v1/verifications/{verification_id}/events",
+    ),
+)
 async def wait_for_verification(
     ctx: Context,
     verification_id: Id,
@@ -368,7 +538,13 @@ async def wait_for_verification(
         float, Field(gt=0, le=MAX_WAIT_SECONDS, description="How long to wait at most.")
     ] = 120,
     poll_interval_seconds: Annotated[
-        float, Field(ge=0.05, le=60, description="How often to look.")
+        float,
+        Field(
+            ge=0.05,
+            le=60,
+            description="First pause between polls, if the server offers no event stream "
+            "(then ×1.5 up to 30 s).",
+        ),
     ] = 2,
 ) -> VerificationWait:
     """Block until a verification leaves "pending" (verified, failed, expired) or the timeout
@@ -378,22 +554,247 @@ async def wait_for_verification(
     times out: decide whether to wait again or tell the person. When verified, use
     `proof_token`.
     """
-    path = f"/api/v1/verifications/{seg(verification_id)}"
-    started = time.monotonic()
-    while True:
-        body = await call(ctx, "GET", path)
-        waited = time.monotonic() - started
-        pending = body.get("status") == "pending"
-        if not pending or waited >= timeout_seconds:
-            return VerificationWait.model_validate(
-                {**body, "timed_out": pending, "waited_seconds": round(waited, 3)}
-            )
-        await ctx.report_progress(waited, timeout_seconds, "verification still pending")
-        await anyio.sleep(min(poll_interval_seconds, timeout_seconds - waited))
+    body, waited = await wait_until_settled(
+        ctx,
+        f"/api/v1/verifications/{seg(verification_id)}",
+        timeout=timeout_seconds,
+        interval=poll_interval_seconds,
+        long_poll=False,
+        waiting="verification still pending",
+    )
+    return VerificationWait.model_validate(
+        {**body, "timed_out": _pending(body), "waited_seconds": round(waited, 3)}
+    )
+
+
+# -- verification requests (several assets, one link) ---------------------------------------------
+RequestAssetType = Literal["phone", "email", "domain", "social", "wallet", "account"]
+REQUEST_OPEN = frozenset({"pending", "partial"})
+
+
+@tool("verification-requests", routes=("POST /api/v1/verification-requests",))
+async def create_verification_request(
+    ctx: Context,
+    assets: Annotated[
+        list[dict[str, Any]],
+        Field(
+            min_length=1,
+            max_length=10,
+            description='1–10 assets, each {"type": "phone"|"email"|…, "identifier"?: fixed '
+            'value or omitted for the person to give, "allowed_channels"?: ["telegram", …], '
+            '"required"?: true}.',
+        ),
+    ],
+    reference_id: Annotated[
+        str | None, Field(max_length=255, description="Your own id for this request.")
+    ] = None,
+    action_type: Annotated[
+        Literal["verification", "2fa", "login", "custom", "confirmation", "authorization"] | None,
+        Field(description="What the person is verifying for (shown on the hosted page)."),
+    ] = None,
+    action_context: Annotated[
+        dict[str, Any] | None,
+        Field(description="{title, description, amount, currency, entity} shown to the person."),
+    ] = None,
+    partial_ok: Annotated[
+        bool | None,
+        Field(description="Announce the request as partial once required assets are done."),
+    ] = None,
+    redirect_url: Annotated[str | None, Field(max_length=2048)] = None,
+    callback_url: Annotated[
+        str | None, Field(max_length=2048, description="HTTPS URL to notify on completion.")
+    ] = None,
+    expires_in: Annotated[
+        int | None, Field(gt=0, le=604_800, description="Seconds (default 1 day, at most 7).")
+    ] = None,
+    client_metadata: Annotated[dict[str, Any] | None, Field()] = None,
+) -> Result:
+    """Ask one person to prove several assets at once (e.g. their phone *and* email) through a
+    single link.
+
+    Returns the request (status "pending") with `verification_url`: send that link to the
+    person, then call `wait_for_request`. With a test key, `test_verify_request_asset`
+    completes an asset without a person. When it is "completed", `get_request_proofs` gives
+    one signed proof token per asset.
+    """
+    body = _drop_none(
+        assets=assets,
+        reference_id=reference_id,
+        action_type=action_type,
+        action_context=action_context,
+        partial_ok=partial_ok,
+        redirect_url=redirect_url,
+        callback_url=callback_url,
+        expires_in=expires_in,
+        client_metadata=client_metadata,
+    )
+    return Result.model_validate(
+        await call(ctx, "POST", "/api/v1/verification-requests", body=body)
+    )
+
+
+@tool(
+    "verification-requests",
+    read_only=True,
+    routes=("GET /api/v1/verification-requests/{request_id}",),
+)
+async def get_verification_request(ctx: Context, request_id: Id) -> Result:
+    """Read one verification request: its status (pending, partial, completed, expired,
+    cancelled), each asset's progress, and `verification_url`. To block until it finishes, use
+    `wait_for_request`."""
+    return Result.model_validate(
+        await call(ctx, "GET", f"/api/v1/verification-requests/{seg(request_id)}")
+    )
+
+
+@tool(
+    "verification-requests",
+    read_only=True,
+    routes=("GET /api/v1/verification-requests/by-reference/{reference_id}",),
+)
+async def get_request_by_reference(
+    ctx: Context, reference_id: Annotated[str, Field(min_length=1, max_length=255)]
+) -> Result:
+    """Find a verification request by the `reference_id` you gave it at creation (your order,
+    signup or ticket id). Returns the request as `get_verification_request` does."""
+    return Result.model_validate(
+        await call(ctx, "GET", f"/api/v1/verification-requests/by-reference/{seg(reference_id)}")
+    )
+
+
+@tool("verification-requests", read_only=True, routes=("GET /api/v1/verification-requests",))
+async def list_verification_requests(
+    ctx: Context,
+    page: PageNo = 1,
+    limit: Limit = 20,
+    status: Literal["pending", "partial", "completed", "expired", "cancelled", "active"]
+    | None = None,
+    reference_id: Annotated[str | None, Field(max_length=255)] = None,
+) -> Page:
+    """List this project's verification requests, newest first (`active` = pending or
+    partial). Returns `data` and `pagination`; page on with `page` = `pagination.nextPage`."""
+    params = {"page": page, "limit": limit, "status": status, "reference_id": reference_id}
+    return Page.model_validate(
+        await call(ctx, "GET", "/api/v1/verification-requests", params=params)
+    )
+
+
+@tool(
+    "verification-requests",
+    destructive=True,
+    routes=("DELETE /api/v1/verification-requests/{request_id}",),
+)
+async def cancel_verification_request(ctx: Context, request_id: Id) -> Result:
+    """Cancel a verification request that is still open: its link stops working. Returns
+    `{id, success, status: "cancelled", cancelled_at}`; a finished request cannot be
+    cancelled."""
+    return Result.model_validate(
+        await call(ctx, "DELETE", f"/api/v1/verification-requests/{seg(request_id)}")
+    )
+
+
+@tool(
+    "verification-requests",
+    read_only=True,
+    routes=("GET /api/v1/verification-requests/{request_id}/proofs",),
+)
+async def get_request_proofs(ctx: Context, request_id: Id) -> Result:
+    """The signed proofs of a verification request's completed assets: one entry per asset with
+    `type`, `identifier`, `channel`, `verified_at` and `proof_token` (check each with
+    `validate_proof` or `verify_proof_offline`)."""
+    return Result.model_validate(
+        await call(ctx, "GET", f"/api/v1/verification-requests/{seg(request_id)}/proofs")
+    )
+
+
+@tool(
+    "verification-requests",
+    routes=("POST /api/v1/verification-requests/{request_id}/assets/{index}/test-verify",),
+)
+async def test_verify_request_asset(
+    ctx: Context,
+    request_id: Id,
+    index: Annotated[int, Field(ge=0, lt=10, description="The asset's position, from 0.")],
+    identifier: Annotated[
+        str | None,
+        Field(max_length=500, description="For an asset the person identifies: its value."),
+    ] = None,
+) -> Result:
+    """Test mode only (pk_test_ key): complete one asset of a request as if the person had.
+    Returns the request; when every required asset is done its status is "completed"."""
+    body = _drop_none(identifier=identifier)
+    return Result.model_validate(
+        await call(
+            ctx,
+            "POST",
+            f"/api/v1/verification-requests/{seg(request_id)}/assets/{index}/test-verify",
+            body=body,
+        )
+    )
+
+
+@tool(
+    "verification-requests",
+    read_only=True,
+    routes=("GET /api/v1/verification-requests/{request_id}",),
+)
+async def wait_for_request(
+    ctx: Context,
+    request_id: Id,
+    timeout_seconds: Annotated[
+        float, Field(gt=0, le=MAX_WAIT_SECONDS, description="How long to wait at most.")
+    ] = 300,
+) -> Result:
+    """Block until a verification request is completed, expired or cancelled, or the timeout
+    passes, sending progress notifications meanwhile. Cancellable.
+
+    Returns the request with `timed_out` (true if still pending or partial): not an error; wait
+    again or remind the person. When completed, call `get_request_proofs`.
+    """
+    body, waited = await wait_until_settled(
+        ctx,
+        f"/api/v1/verification-requests/{seg(request_id)}",
+        timeout=timeout_seconds,
+        interval=2.0,
+        long_poll=False,
+        waiting="verification request still open",
+        open_statuses=REQUEST_OPEN,
+        events=False,
+    )
+    return Result.model_validate(
+        {
+            **body,
+            "timed_out": _pending(body, REQUEST_OPEN),
+            "waited_seconds": round(waited, 3),
+        }
+    )
+
+
+@tool("verifications", read_only=True, routes=("GET /api/v1/verifications/users",))
+async def list_verified_users(ctx: Context, page: PageNo = 1, limit: Limit = 20) -> Page:
+    """The people (by your `external_user_id`) who hold verified assets, with what they proved.
+    Use it to reuse a verification instead of asking the person again."""
+    params = {"page": page, "limit": limit}
+    return Page.model_validate(await call(ctx, "GET", "/api/v1/verifications/users", params=params))
+
+
+@tool(
+    "verifications",
+    read_only=True,
+    routes=("GET /api/v1/verifications/users/{external_user_id}",),
+)
+async def get_verified_user(
+    ctx: Context, external_user_id: Annotated[str, Field(min_length=1, max_length=255)]
+) -> Result:
+    """One person's verified assets (by your `external_user_id`): type, identifier, channel,
+    when verified and until when. Empty when they have proved nothing yet."""
+    return Result.model_validate(
+        await call(ctx, "GET", f"/api/v1/verifications/users/{seg(external_user_id)}")
+    )
 
 
 # -- proofs ---------------------------------------------------------------------------------------
-@tool("proofs", read_only=True)
+@tool("proofs", read_only=True, routes=("POST /api/v1/proofs/validate",))
 async def validate_proof(
     ctx: Context,
     proof_token: Annotated[str, Field(min_length=1, max_length=8192, description="The JWT.")],
@@ -415,7 +816,7 @@ async def validate_proof(
     )
 
 
-@tool("proofs", read_only=True)
+@tool("proofs", read_only=True, routes=("GET /api/v1/proofs/{proof_id}/status",))
 async def get_proof_status(ctx: Context, proof_id: Id) -> Result:
     """Quick status of a proof by id (the verification or confirmation id), without the JWT.
 
@@ -424,7 +825,7 @@ async def get_proof_status(ctx: Context, proof_id: Id) -> Result:
     return Result.model_validate(await call(ctx, "GET", f"/api/v1/proofs/{seg(proof_id)}/status"))
 
 
-@tool("proofs", destructive=True)
+@tool("proofs", destructive=True, routes=("POST /api/v1/proofs/{proof_id}/revoke",))
 async def revoke_proof(
     ctx: Context,
     proof_id: Id,
@@ -442,7 +843,7 @@ async def revoke_proof(
     )
 
 
-@tool("proofs", read_only=True)
+@tool("proofs", read_only=True, routes=("GET /api/v1/proofs/revoked",))
 async def list_revoked_proofs(
     ctx: Context,
     since: Annotated[
@@ -467,7 +868,16 @@ def _unverified_claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-@tool("proofs", public=True, read_only=True)
+@tool(
+    "proofs",
+    public=True,
+    read_only=True,
+    routes=(
+        "GET /.well-known/jwks.json",
+        "GET /.well-known/jwks-test.json",
+        "GET /statuslists/{environment}/{list_no}",
+    ),
+)
 async def verify_proof_offline(
     ctx: Context,
     proof_token: Annotated[str, Field(min_length=1, max_length=8192, description="The JWT.")],
@@ -519,7 +929,7 @@ async def verify_proof_offline(
     expected_issuer = issuer or peek.get("iss")
     if not isinstance(expected_issuer, str) or not expected_issuer:
         return answer(False, reason="issuer_mismatch", message="the token names no issuer")
-    async with connector.client(None) as http:
+    async with connector.client(None, inbound_request(ctx)) as http:
         verifier = AsyncVerifier(
             connector.base_url,
             issuer=expected_issuer,
@@ -538,7 +948,12 @@ async def verify_proof_offline(
     return answer(True, claims=claims.raw)
 
 
-@tool("proofs", public=True, read_only=True)
+@tool(
+    "proofs",
+    public=True,
+    read_only=True,
+    routes=("GET /.well-known/jwks.json", "GET /.well-known/jwks-test.json"),
+)
 async def get_jwks(
     ctx: Context,
     environment: Annotated[
@@ -552,8 +967,35 @@ async def get_jwks(
     return Result.model_validate(await call(ctx, "GET", f"/.well-known/{name}"))
 
 
+@tool(
+    "proofs",
+    public=True,
+    read_only=True,
+    routes=("GET /statuslists/{environment}/{list_no}",),
+)
+async def get_status_list(
+    ctx: Context,
+    environment: Annotated[Literal["live", "test"], Field(description="Which issuer key.")],
+    list_no: Annotated[int, Field(ge=0, le=1_000_000, description="The list's number.")],
+) -> Result:
+    """One signed Token Status List (IETF draft-ietf-oauth-status-list), the revocation bits a
+    proof token's `status.status_list.uri` points to: `{token}`, a JWT. Needs no key.
+    `verify_proof_offline` reads it for you; use this only to inspect or cache the list."""
+    body = await call(ctx, "GET", f"/statuslists/{environment}/{list_no}")
+    token = body.get("text") if isinstance(body, Mapping) else None
+    return Result.model_validate({"token": token} if token else body)
+
+
+@tool("server", public=True, read_only=True, routes=("GET /health",))
+async def get_health(ctx: Context) -> Result:
+    """Whether the vouch server is up: `{status: healthy|unhealthy, version, services:
+    {database, redis}}`. Needs no key. Use it when tools fail with `vouch_unreachable` or
+    `vouch_timeout`, before telling the user the server is down."""
+    return Result.model_validate(await call(ctx, "GET", "/health", answers=(503,)))
+
+
 # -- authorizations (Proof of Delegation: consent to be contacted) -----------------------------
-@tool("authorizations")
+@tool("authorizations", routes=("POST /api/v1/authorizations",))
 async def create_authorization(
     ctx: Context,
     channel: Literal["telegram", "whatsapp", "sms", "email"],
@@ -590,7 +1032,7 @@ async def create_authorization(
     return Result.model_validate(await call(ctx, "POST", "/api/v1/authorizations", body=body))
 
 
-@tool("authorizations", read_only=True)
+@tool("authorizations", read_only=True, routes=("GET /api/v1/authorizations/{authorization_id}",))
 async def get_authorization(ctx: Context, authorization_id: Id) -> Result:
     """Read one authorization: pending, active (consent given), denied, revoked or expired.
     Only an active one lets live confirmations reach that recipient."""
@@ -599,7 +1041,7 @@ async def get_authorization(ctx: Context, authorization_id: Id) -> Result:
     )
 
 
-@tool("authorizations", read_only=True)
+@tool("authorizations", read_only=True, routes=("GET /api/v1/authorizations",))
 async def list_authorizations(
     ctx: Context,
     page: PageNo = 1,
@@ -619,7 +1061,9 @@ async def list_authorizations(
     return Page.model_validate(await call(ctx, "GET", "/api/v1/authorizations", params=params))
 
 
-@tool("authorizations", destructive=True)
+@tool(
+    "authorizations", destructive=True, routes=("DELETE /api/v1/authorizations/{authorization_id}",)
+)
 async def revoke_authorization(
     ctx: Context,
     authorization_id: Id,
@@ -636,7 +1080,7 @@ async def revoke_authorization(
     )
 
 
-@tool("authorizations", read_only=True)
+@tool("authorizations", read_only=True, routes=("GET /api/v1/authorizations/export",))
 async def export_authorizations(
     ctx: Context,
     status: Literal["pending", "active", "denied", "revoked", "expired"] | None = None,
@@ -650,7 +1094,7 @@ async def export_authorizations(
     )
 
 
-@tool("authorizations")
+@tool("authorizations", routes=("POST /api/v1/authorizations/{authorization_id}/test-respond",))
 async def test_respond_authorization(
     ctx: Context, authorization_id: Id, action: Literal["allow", "deny"]
 ) -> Result:
@@ -680,7 +1124,7 @@ HitlChannels = Annotated[
 ]
 
 
-@tool("hitl")
+@tool("hitl", routes=("POST /api/v1/hitl",))
 async def create_hitl(
     ctx: Context,
     name: Annotated[str, Field(min_length=1, max_length=100, description="e.g. Production")],
@@ -699,14 +1143,14 @@ async def create_hitl(
     return Result.model_validate(await call(ctx, "POST", "/api/v1/hitl", body=body))
 
 
-@tool("hitl", read_only=True)
+@tool("hitl", read_only=True, routes=("GET /api/v1/hitl/{hitl_id}",))
 async def get_hitl(ctx: Context, hitl_id: Id) -> Result:
     """Read one HITL config: its name, channels, timeout and status (active or archived). Use its
     `id` with `create_confirmation`."""
     return Result.model_validate(await call(ctx, "GET", f"/api/v1/hitl/{seg(hitl_id)}"))
 
 
-@tool("hitl", read_only=True)
+@tool("hitl", read_only=True, routes=("GET /api/v1/hitl",))
 async def list_hitl(
     ctx: Context,
     page: PageNo = 1,
@@ -718,7 +1162,7 @@ async def list_hitl(
     return Page.model_validate(await call(ctx, "GET", "/api/v1/hitl", params=params))
 
 
-@tool("hitl")
+@tool("hitl", routes=("PATCH /api/v1/hitl/{hitl_id}",))
 async def update_hitl(
     ctx: Context,
     hitl_id: Id,
@@ -733,14 +1177,14 @@ async def update_hitl(
     )
 
 
-@tool("hitl", destructive=True)
+@tool("hitl", destructive=True, routes=("DELETE /api/v1/hitl/{hitl_id}",))
 async def delete_hitl(ctx: Context, hitl_id: Id) -> Result:
     """Archive a HITL config: no new confirmations can use it; past ones are kept."""
     return Result.model_validate(await call(ctx, "DELETE", f"/api/v1/hitl/{seg(hitl_id)}"))
 
 
 # -- confirmations ------------------------------------------------------------------------------
-@tool("confirmations")
+@tool("confirmations", routes=("POST /api/v1/confirmations",))
 async def create_confirmation(
     ctx: Context,
     hitl_id: Annotated[str, Field(min_length=1, max_length=64, description="From create_hitl.")],
@@ -772,7 +1216,7 @@ async def create_confirmation(
     return Confirmation.model_validate(await call(ctx, "POST", "/api/v1/confirmations", body=body))
 
 
-@tool("confirmations", read_only=True)
+@tool("confirmations", read_only=True, routes=("GET /api/v1/confirmations/{confirmation_id}",))
 async def get_confirmation(ctx: Context, confirmation_id: Id) -> Confirmation:
     """Read one confirmation: pending, approved, denied or expired, the response and the proof.
     To block until a decision, use `wait_for_confirmation`."""
@@ -781,7 +1225,7 @@ async def get_confirmation(ctx: Context, confirmation_id: Id) -> Confirmation:
     )
 
 
-@tool("confirmations", read_only=True)
+@tool("confirmations", read_only=True, routes=("GET /api/v1/confirmations",))
 async def list_confirmations(
     ctx: Context,
     page: PageNo = 1,
@@ -803,7 +1247,7 @@ async def list_confirmations(
     return Page.model_validate(await call(ctx, "GET", "/api/v1/confirmations", params=params))
 
 
-@tool("confirmations")
+@tool("confirmations", routes=("POST /api/v1/confirmations/{confirmation_id}/approval-link",))
 async def get_confirmation_approval_link(ctx: Context, confirmation_id: Id) -> Result:
     """A signed, single-use link to the hosted approval page (the HITL config needs a "web"
     channel). Give `url` to the human who decides; then `wait_for_confirmation`."""
@@ -812,7 +1256,14 @@ async def get_confirmation_approval_link(ctx: Context, confirmation_id: Id) -> R
     )
 
 
-@tool("confirmations", read_only=True)
+@tool(
+    "confirmations",
+    read_only=True,
+    routes=(
+        "GET /api/v1/confirmations/{confirmation_id}",
+        "GET /api/v1/confirmations/{confirmation_id}/events",
+    ),
+)
 async def wait_for_confirmation(
     ctx: Context,
     confirmation_id: Id,
@@ -827,28 +1278,25 @@ async def wait_for_confirmation(
     no one decided yet: wait again or tell your operator) and, when decided, `response` and the
     signed `proof_token`. Never proceed with the action unless `approved` is true.
     """
-    path = f"/api/v1/confirmations/{seg(confirmation_id)}"
-    started = time.monotonic()
-    while True:
-        waited = time.monotonic() - started
-        remaining = timeout_seconds - waited
-        await ctx.report_progress(waited, timeout_seconds, "waiting for a human decision")
-        wait = max(0, min(LONG_POLL_ROUND_SECONDS, math.floor(remaining)))
-        body = await call(ctx, "GET", path, params={"wait": wait})
-        waited = time.monotonic() - started
-        pending = body.get("status") == "pending"
-        if not pending or waited >= timeout_seconds or wait == 0:
-            return ConfirmationWait.model_validate(
-                {
-                    **body,
-                    "timed_out": pending,
-                    "approved": body.get("status") == "approved",
-                    "waited_seconds": round(waited, 3),
-                }
-            )
+    body, waited = await wait_until_settled(
+        ctx,
+        f"/api/v1/confirmations/{seg(confirmation_id)}",
+        timeout=timeout_seconds,
+        interval=2.0,
+        long_poll=True,
+        waiting="waiting for a human decision",
+    )
+    return ConfirmationWait.model_validate(
+        {
+            **body,
+            "timed_out": _pending(body),
+            "approved": body.get("status") == "approved",
+            "waited_seconds": round(waited, 3),
+        }
+    )
 
 
-@tool("confirmations")
+@tool("confirmations", routes=("POST /api/v1/confirmations/{confirmation_id}/test-respond",))
 async def test_respond_confirmation(
     ctx: Context,
     confirmation_id: Id,
@@ -867,14 +1315,14 @@ async def test_respond_confirmation(
 
 
 # -- webhooks ---------------------------------------------------------------------------------
-@tool("webhooks", read_only=True)
+@tool("webhooks", read_only=True, routes=("GET /api/v1/webhook-endpoints",))
 async def list_webhook_endpoints(ctx: Context) -> Page:
     """The project's webhook endpoints (URL, events, enabled) in `data`. Check here before
     `create_webhook_endpoint` so you do not register the same URL twice."""
     return Page.model_validate(await call(ctx, "GET", "/api/v1/webhook-endpoints"))
 
 
-@tool("webhooks")
+@tool("webhooks", routes=("POST /api/v1/webhook-endpoints",))
 async def create_webhook_endpoint(
     ctx: Context,
     url: Annotated[str, Field(min_length=1, max_length=2048, description="Public HTTPS URL.")],
@@ -891,7 +1339,7 @@ async def create_webhook_endpoint(
     return Result.model_validate(await call(ctx, "POST", "/api/v1/webhook-endpoints", body=body))
 
 
-@tool("webhooks", read_only=True)
+@tool("webhooks", read_only=True, routes=("GET /api/v1/webhook-endpoints/{endpoint_id}",))
 async def get_webhook_endpoint(ctx: Context, endpoint_id: Id) -> Result:
     """Read one webhook endpoint: URL, subscribed events, enabled flag (never the secret). To
     change it, `update_webhook_endpoint`."""
@@ -900,7 +1348,7 @@ async def get_webhook_endpoint(ctx: Context, endpoint_id: Id) -> Result:
     )
 
 
-@tool("webhooks")
+@tool("webhooks", routes=("PATCH /api/v1/webhook-endpoints/{endpoint_id}",))
 async def update_webhook_endpoint(
     ctx: Context,
     endpoint_id: Id,
@@ -916,7 +1364,7 @@ async def update_webhook_endpoint(
     )
 
 
-@tool("webhooks", destructive=True)
+@tool("webhooks", destructive=True, routes=("DELETE /api/v1/webhook-endpoints/{endpoint_id}",))
 async def delete_webhook_endpoint(ctx: Context, endpoint_id: Id) -> Result:
     """Remove a webhook endpoint; nothing more is delivered to it."""
     return Result.model_validate(
@@ -924,7 +1372,7 @@ async def delete_webhook_endpoint(ctx: Context, endpoint_id: Id) -> Result:
     )
 
 
-@tool("webhooks")
+@tool("webhooks", routes=("POST /api/v1/webhook-endpoints/{endpoint_id}/rotate-secret",))
 async def rotate_webhook_endpoint_secret(ctx: Context, endpoint_id: Id) -> Result:
     """Issue a new signing secret for an endpoint (shown once); update the receiver with it."""
     return Result.model_validate(
@@ -932,13 +1380,13 @@ async def rotate_webhook_endpoint_secret(ctx: Context, endpoint_id: Id) -> Resul
     )
 
 
-@tool("webhooks", read_only=True)
+@tool("webhooks", read_only=True, routes=("GET /api/v1/webhook-deliveries/stats",))
 async def get_webhook_stats(ctx: Context) -> Result:
     """Delivery counts by status (pending, delivered, failed) — a quick health check."""
     return Result.model_validate(await call(ctx, "GET", "/api/v1/webhook-deliveries/stats"))
 
 
-@tool("webhooks", read_only=True)
+@tool("webhooks", read_only=True, routes=("GET /api/v1/webhook-deliveries",))
 async def list_webhook_deliveries(
     ctx: Context,
     page: PageNo = 1,
@@ -959,7 +1407,7 @@ async def list_webhook_deliveries(
     return Page.model_validate(await call(ctx, "GET", "/api/v1/webhook-deliveries", params=params))
 
 
-@tool("webhooks", read_only=True)
+@tool("webhooks", read_only=True, routes=("GET /api/v1/webhook-deliveries/{delivery_id}",))
 async def get_webhook_delivery(ctx: Context, delivery_id: Id) -> Result:
     """Read one webhook delivery: event, URL, attempts, last response status and error. If it
     failed and the receiver is fixed, `retry_webhook_delivery`."""
@@ -968,13 +1416,91 @@ async def get_webhook_delivery(ctx: Context, delivery_id: Id) -> Result:
     )
 
 
-@tool("webhooks")
+@tool("webhooks", routes=("POST /api/v1/webhook-deliveries/{delivery_id}/retry",))
 async def retry_webhook_delivery(ctx: Context, delivery_id: Id) -> Result:
     """Queue a failed webhook delivery to be sent again, signed afresh. Returns `{success,
     delivery}`; follow up with `get_webhook_delivery`."""
     return Result.model_validate(
         await call(ctx, "POST", f"/api/v1/webhook-deliveries/{seg(delivery_id)}/retry")
     )
+
+
+@tool("webhooks", routes=("POST /api/v1/webhook-endpoints/callback-secret/rotate",))
+async def rotate_callback_secret(ctx: Context) -> Result:
+    """Issue (first call) or rotate the secret that signs the notifications vouch sends to a
+    verification's own `callback_url`. Returns `{secret, previous_secret_expires_at}`; the
+    secret is shown only here: store it where the receiver checks signatures. The previous
+    secret keeps working until `previous_secret_expires_at`."""
+    return Result.model_validate(
+        await call(ctx, "POST", "/api/v1/webhook-endpoints/callback-secret/rotate")
+    )
+
+
+# -- channel credentials (bring your own channel) ---------------------------------------------
+CredentialChannel = Annotated[
+    Literal[
+        "telegram",
+        "whatsapp",
+        "sms",
+        "email",
+        "oauth-github",
+        "oauth-google",
+        "oauth-facebook",
+        "oauth-x",
+        "oauth-linkedin",
+        "oauth-instagram",
+        "oauth-youtube",
+        "oauth-tiktok",
+        "oauth-coinbase",
+        "oauth-kraken",
+    ],
+    Field(description="telegram, whatsapp, sms (Twilio), email (SMTP) or oauth-<provider>."),
+]
+CREDENTIALS_PATH = "/api/v1/channels/{channel}/credentials"
+
+
+@tool("channels", read_only=True, routes=(f"GET {CREDENTIALS_PATH}",))
+async def get_channel_credentials(ctx: Context, channel: CredentialChannel) -> Result:
+    """Whether this project sends on a channel with its own provider account ("bring your own
+    channel") instead of the server's: `{configured, public, webhook_url?}`. `public` holds the
+    non-secret facts (bot username, phone number, sender address); secrets are never shown.
+    `webhook_url` is the address to register with the provider for inbound messages."""
+    return Result.model_validate(
+        await call(ctx, "GET", CREDENTIALS_PATH.format(channel=seg(channel)))
+    )
+
+
+@tool("channels", idempotent=True, routes=(f"PUT {CREDENTIALS_PATH}",))
+async def set_channel_credentials(
+    ctx: Context,
+    channel: CredentialChannel,
+    credentials: Annotated[
+        dict[str, str],
+        Field(
+            max_length=10,
+            description="telegram: bot_token, bot_username, webhook_secret · whatsapp: "
+            "phone_number, phone_number_id, access_token, app_secret, verify_token · sms: "
+            "account_sid, auth_token, numbers (REGION=+E164,…) · email: smtp_url "
+            "(smtp[s]://user:pass@host:port), email_from · oauth-*: client_id, client_secret.",
+        ),
+    ],
+) -> Result:
+    """Store the project's own provider account for a channel, sealed at rest; it replaces the
+    server's account for this project's messages. Every field of the channel is required and
+    unknown fields are refused. Returns the stored description (never the secrets) and, for
+    telegram, whatsapp and sms, `webhook_url`: register it with the provider so replies reach
+    vouch. Ask the user for secrets directly; do not invent them."""
+    return Result.model_validate(
+        await call(ctx, "PUT", CREDENTIALS_PATH.format(channel=seg(channel)), body=credentials)
+    )
+
+
+@tool("channels", destructive=True, routes=(f"DELETE {CREDENTIALS_PATH}",))
+async def delete_channel_credentials(ctx: Context, channel: CredentialChannel) -> Result:
+    """Forget the project's own account for a channel: its messages go through the server's
+    account again. Returns `{deleted: true}`; `not_found` when nothing was stored."""
+    await call(ctx, "DELETE", CREDENTIALS_PATH.format(channel=seg(channel)))
+    return Result.model_validate({"deleted": True, "channel": channel})
 
 
 # -- templates ------------------------------------------------------------------------------------
@@ -984,14 +1510,14 @@ MessageType = Annotated[
 ]
 
 
-@tool("templates", read_only=True)
+@tool("templates", read_only=True, routes=("GET /api/v1/templates",))
 async def list_templates(ctx: Context) -> Result:
     """The project's message templates per channel and message type, and the `{{variables}}`
     they may use."""
     return Result.model_validate(await call(ctx, "GET", "/api/v1/templates"))
 
 
-@tool("templates", read_only=True)
+@tool("templates", read_only=True, routes=("GET /api/v1/templates/{channel}/{message_type}",))
 async def get_template(ctx: Context, channel: TemplateChannel, message_type: MessageType) -> Result:
     """Read the template used for one channel and message type (yours or the default)."""
     return Result.model_validate(
@@ -999,7 +1525,7 @@ async def get_template(ctx: Context, channel: TemplateChannel, message_type: Mes
     )
 
 
-@tool("templates", idempotent=True)
+@tool("templates", idempotent=True, routes=("PUT /api/v1/templates/{channel}/{message_type}",))
 async def update_template(
     ctx: Context,
     channel: TemplateChannel,
@@ -1020,7 +1546,7 @@ async def update_template(
     )
 
 
-@tool("templates", destructive=True)
+@tool("templates", destructive=True, routes=("DELETE /api/v1/templates/{channel}/{message_type}",))
 async def delete_template(
     ctx: Context, channel: TemplateChannel, message_type: MessageType
 ) -> Result:
@@ -1030,7 +1556,7 @@ async def delete_template(
     )
 
 
-@tool("templates", read_only=True)
+@tool("templates", read_only=True, routes=("POST /api/v1/templates/preview",))
 async def preview_template(
     ctx: Context,
     body: Annotated[str | None, Field(min_length=1, max_length=2000)] = None,
@@ -1058,7 +1584,7 @@ AgentId = Annotated[
 ]
 
 
-@tool("agents")
+@tool("agents", routes=("POST /v1/agents",))
 async def register_agent(
     ctx: Context,
     agent_id: AgentId,
@@ -1077,7 +1603,7 @@ async def register_agent(
     return Result.model_validate(await call(ctx, "POST", "/v1/agents", body=body))
 
 
-@tool("agents", read_only=True)
+@tool("agents", read_only=True, routes=("GET /v1/agents",))
 async def list_agents(
     ctx: Context,
     limit: Limit = 20,
@@ -1090,14 +1616,14 @@ async def list_agents(
     )
 
 
-@tool("agents", read_only=True)
+@tool("agents", read_only=True, routes=("GET /v1/agents/{agent_id}",))
 async def get_agent(ctx: Context, agent_id: AgentId) -> Result:
     """Read one registered agent: its name and public keys (current and revoked). Use it to
     check which key an agent must sign with."""
     return Result.model_validate(await call(ctx, "GET", f"/v1/agents/{seg(agent_id)}"))
 
 
-@tool("agents")
+@tool("agents", routes=("POST /v1/verify/challenge",))
 async def create_agent_challenge(
     ctx: Context,
     agent_id: AgentId,
@@ -1163,7 +1689,7 @@ async def prove_agent_challenge(
     return AgentProof(challenge_id=str(challenge["challenge_id"]), proof=key.sign(message).hex())
 
 
-@tool("agents")
+@tool("agents", routes=("POST /v1/verify/proof",))
 async def verify_agent_proof(
     ctx: Context,
     challenge_id: Annotated[str, Field(min_length=1, max_length=64)],
@@ -1176,7 +1702,7 @@ async def verify_agent_proof(
     return Result.model_validate(await call(ctx, "POST", "/v1/verify/proof", body=body))
 
 
-@tool("agents", read_only=True)
+@tool("agents", read_only=True, routes=("GET /v1/verify/status/{session_id}",))
 async def get_agent_verification_status(
     ctx: Context, session_id: Annotated[str, Field(min_length=1, max_length=64)]
 ) -> Result:
@@ -1184,6 +1710,116 @@ async def get_agent_verification_status(
     expired, and the proof once verified. Use after `verify_agent_proof` when you only kept
     the id."""
     return Result.model_validate(await call(ctx, "GET", f"/v1/verify/status/{seg(session_id)}"))
+
+
+@tool("agents", routes=("POST /v1/agents/{agent_id}/keys",))
+async def add_agent_key(
+    ctx: Context,
+    agent_id: AgentId,
+    public_key: Annotated[
+        str | dict[str, Any],
+        Field(description="The new Ed25519 public key: base64url raw key, or a public JWK."),
+    ],
+    revoke_previous: Annotated[
+        bool,
+        Field(description="Revoke the agent's other keys (rotation); false keeps them (overlap)."),
+    ] = True,
+) -> Result:
+    """Give a registered agent a new signing key, e.g. to rotate it. Returns the agent with
+    every key and its status; the new key's `kid` is what `revoke_agent_key` takes."""
+    body = {"public_key": public_key, "revoke_previous": revoke_previous}
+    return Result.model_validate(
+        await call(ctx, "POST", f"/v1/agents/{seg(agent_id)}/keys", body=body)
+    )
+
+
+@tool("agents", destructive=True, routes=("DELETE /v1/agents/{agent_id}/keys/{kid}",))
+async def revoke_agent_key(
+    ctx: Context,
+    agent_id: AgentId,
+    kid: Annotated[str, Field(min_length=1, max_length=128, description="The key's kid.")],
+) -> Result:
+    """Revoke one of an agent's keys for good (a leaked key file): proofs signed with it fail
+    from now on. Returns the agent with its keys."""
+    return Result.model_validate(
+        await call(ctx, "DELETE", f"/v1/agents/{seg(agent_id)}/keys/{seg(kid)}")
+    )
+
+
+@tool("agents", destructive=True, routes=("DELETE /v1/agents/{agent_id}",))
+async def delete_agent(ctx: Context, agent_id: AgentId) -> Result:
+    """Retire a registered agent and revoke all its keys: it can no longer prove who it is.
+    Confirm with your operator first. Returns the agent as it now stands."""
+    return Result.model_validate(await call(ctx, "DELETE", f"/v1/agents/{seg(agent_id)}"))
+
+
+@tool("agents", routes=("POST /v1/verify/http-signature",))
+async def verify_agent_http_signature(
+    ctx: Context,
+    method: Annotated[str, Field(pattern=r"^[A-Za-z]{1,16}$", description="e.g. GET")],
+    url: Annotated[
+        str, Field(min_length=8, max_length=2048, description="The full URL it requested.")
+    ],
+    headers: Annotated[
+        dict[str, str],
+        Field(
+            max_length=100,
+            description="The request's headers as received, with Signature, Signature-Input "
+            "and Signature-Agent.",
+        ),
+    ],
+    action: Annotated[
+        str | None, Field(max_length=128, description="The action this request is for.")
+    ] = None,
+) -> Result:
+    """Check an HTTP request an agent signed (RFC 9421 HTTP Message Signatures, Web Bot Auth):
+    pass what your server received. Returns `{verified, agent_id, …}` and, when verified, a
+    proof token, as `verify_agent_proof` does for challenges."""
+    body = _drop_none(method=method, url=url, headers=headers, action=action)
+    return Result.model_validate(await call(ctx, "POST", "/v1/verify/http-signature", body=body))
+
+
+@tool(
+    "agents",
+    idempotent=True,
+    routes=("PUT /v1/agents/{agent_id}/keys/{kid}/directory-signature",),
+)
+async def set_agent_directory_signature(
+    ctx: Context,
+    agent_id: AgentId,
+    kid: Annotated[str, Field(min_length=1, max_length=128)],
+    signature_input: Annotated[str, Field(min_length=1, max_length=1024)],
+    signature: Annotated[str, Field(min_length=1, max_length=512)],
+) -> Result:
+    """Deposit a key's own signature of the public key directory (the `Signature-Input` and
+    `Signature` field values it would send), so the key is listed at
+    /.well-known/http-message-signatures-directory until the signature expires. The
+    signature is made where the key is held (over the directory response, tag
+    http-message-signatures-directory); vouch checks it before storing."""
+    body = {"signature_input": signature_input, "signature": signature}
+    return Result.model_validate(
+        await call(
+            ctx,
+            "PUT",
+            f"/v1/agents/{seg(agent_id)}/keys/{seg(kid)}/directory-signature",
+            body=body,
+        )
+    )
+
+
+@tool(
+    "agents",
+    public=True,
+    read_only=True,
+    routes=("GET /.well-known/http-message-signatures-directory",),
+)
+async def get_agent_key_directory(ctx: Context) -> Result:
+    """The public directory of live agents' signing keys (a JWKS, Web Bot Auth's
+    http-message-signatures-directory): what a website checks an agent's signed request
+    against. Needs no key."""
+    return Result.model_validate(
+        await call(ctx, "GET", "/.well-known/http-message-signatures-directory")
+    )
 
 
 # -- records (signed records, Minka surface) ---------------------------------------------------
@@ -1208,7 +1844,7 @@ RecordProofs = Annotated[
 ]
 
 
-@tool("records")
+@tool("records", routes=("POST /v2/{resource}",))
 async def create_record(
     ctx: Context,
     resource: Resource,
@@ -1223,21 +1859,49 @@ async def create_record(
     return Result.model_validate(await call(ctx, "POST", f"/v2/{seg(resource)}", body=body))
 
 
-@tool("records", read_only=True)
+@tool("records", idempotent=True, routes=("PUT /v2/{resource}/{record_id}",))
+async def update_record(
+    ctx: Context,
+    resource: Resource,
+    record_id: RecordId,
+    data: Annotated[dict[str, Any], Field(description="The record's new data, whole.")],
+    proofs: RecordProofs = [],  # noqa: B006  (pydantic copies defaults)
+    hash: Annotated[str | None, Field(max_length=64, description="The data's hash, hex.")] = None,
+) -> Result:
+    """Replace a signed record's data with a new version, signed over its new hash (the
+    policy decides who may). Returns the record as it now stands; the old version stays in
+    `get_record_changes`."""
+    body = _drop_none(data=data, hash=hash, meta={"proofs": proofs})
+    return Result.model_validate(
+        await call(ctx, "PUT", f"/v2/{seg(resource)}/{seg(record_id)}", body=body)
+    )
+
+
+@tool("records", read_only=True, routes=("GET /v2/{resource}/{record_id}",))
 async def get_record(ctx: Context, resource: Resource, record_id: RecordId) -> Result:
     """Read one signed record `{luid, hash, data, meta}`: its signer proofs, status and, once
     the quorum is met, `meta.statusProof.token` (verify it with `verify_proof_offline`)."""
     return Result.model_validate(await call(ctx, "GET", f"/v2/{seg(resource)}/{seg(record_id)}"))
 
 
-@tool("records", read_only=True)
-async def list_records(ctx: Context, resource: Resource) -> Result:
+@tool("records", read_only=True, routes=("GET /v2/{resource}",))
+async def list_records(
+    ctx: Context,
+    resource: Resource,
+    limit: Limit = 20,
+    index: Annotated[int, Field(ge=0, le=1_000_000, description="Items to skip.")] = 0,
+    status: Annotated[
+        str | None, Field(max_length=64, description="Only records with this meta.status.")
+    ] = None,
+) -> Result:
     """List the records of a collection: `data` holds the records, each with its proofs and
-    status. Use `get_record` for one, `get_record_changes` for its history."""
-    return Result.model_validate(await call(ctx, "GET", f"/v2/{seg(resource)}"))
+    status; `page.hasMore` says whether to call again with `index` + `limit`. Use `get_record`
+    for one, `get_record_changes` for its history."""
+    params = {"limit": limit, "index": index, "meta.status": status}
+    return Result.model_validate(await call(ctx, "GET", f"/v2/{seg(resource)}", params=params))
 
 
-@tool("records")
+@tool("records", routes=("POST /v2/{resource}/{record_id}/proofs",))
 async def add_record_proof(
     ctx: Context, resource: Resource, record_id: RecordId, proofs: RecordProofs
 ) -> Result:
@@ -1248,7 +1912,7 @@ async def add_record_proof(
     )
 
 
-@tool("records", read_only=True)
+@tool("records", read_only=True, routes=("GET /v2/{resource}/{record_id}/changes",))
 async def get_record_changes(ctx: Context, resource: Resource, record_id: RecordId) -> Result:
     """A record's history: every version and status change, with its proofs."""
     return Result.model_validate(
@@ -1257,7 +1921,7 @@ async def get_record_changes(ctx: Context, resource: Resource, record_id: Record
 
 
 # -- location (Astral surface) ------------------------------------------------------------------
-@tool("location", read_only=True)
+@tool("location", read_only=True, routes=("POST /verify/v0/stamp",))
 async def verify_location_stamp(
     ctx: Context,
     stamp: Annotated[
@@ -1269,7 +1933,7 @@ async def verify_location_stamp(
     return Result.model_validate(await call(ctx, "POST", "/verify/v0/stamp", body={"stamp": stamp}))
 
 
-@tool("location")
+@tool("location", routes=("POST /verify/v0/proof",))
 async def verify_location_proof(
     ctx: Context,
     proof: Annotated[
@@ -1284,7 +1948,7 @@ async def verify_location_proof(
     return Result.model_validate(await call(ctx, "POST", "/verify/v0/proof", body=body))
 
 
-@tool("location", public=True, read_only=True)
+@tool("location", public=True, read_only=True, routes=("GET /verify/v0/plugins",))
 async def list_location_plugins(ctx: Context) -> Result:
     """The location evidence plugins this server understands (names, versions, what they
     check). Needs no key."""
