@@ -25,3 +25,20 @@ class TestMigrations:
         finally:
             await engine.dispose()
         assert differences == []
+
+    def test_the_history_is_one_line(self) -> None:
+        """One head (the six first-wave siblings are joined by 0008's merge), and numbers that
+        neither repeat nor skip: two migrations written side by side on branches would otherwise
+        leave two heads, or two files claiming the same number."""
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        from vouch_server.db import MIGRATIONS
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        script = ScriptDirectory.from_config(config)
+        assert script.get_heads() == [script.get_current_head()]
+        revisions = list(script.walk_revisions())
+        numbers = sorted(int(r.revision.split("_", 1)[0]) for r in revisions)
+        assert numbers == list(range(1, len(numbers) + 1)), numbers

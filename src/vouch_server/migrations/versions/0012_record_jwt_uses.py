@@ -1,8 +1,8 @@
 """record jwt uses: Minka SDK bearer JWTs already spent, kept until they expire
 (``vouch_server.records.auth``)
 
-Revision ID: 0013_record_jwt_uses
-Revises: 0010_api_key_epoch
+Revision ID: 0012_record_jwt_uses
+Revises: 0011_verification_requests
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import vouch_server.models.base
 
-revision: str = "0013_record_jwt_uses"
-down_revision: str | Sequence[str] | None = "0010_api_key_epoch"
+revision: str = "0012_record_jwt_uses"
+down_revision: str | Sequence[str] | None = "0011_verification_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
