@@ -150,15 +150,24 @@ async def expire_due(
     if ids is not None:
         query = query.where(Verification.id.in_(ids))
     due = list((await session.scalars(query.limit(1000))).all())
-    if not due:
+    return await expire_pending(session, due, now, reason="challenge_expired")
+
+
+async def expire_pending(
+    session: AsyncSession, ids: Sequence[str], now: datetime, *, reason: str
+) -> list[str]:
+    """Expire those of ``ids`` that are still pending, with ``reason``; returns the ones this
+    call expired (a verification completed meanwhile keeps its outcome)."""
+    if not ids:
         return []
-    await session.execute(
+    result = await session.execute(
         update(Verification)
-        .where(Verification.id.in_(due), Verification.status == "pending")
-        .values(status="expired", failure_reason="challenge_expired", updated_at=now)
+        .where(Verification.id.in_(ids), Verification.status == "pending")
+        .values(status="expired", failure_reason=reason, updated_at=now)
+        .returning(Verification.id)
         .execution_options(synchronize_session=False)
     )
-    return due
+    return list(result.scalars().all())
 
 
 async def mark_revoked(session: AsyncSession, id_: str, at: datetime, reason: str) -> None:

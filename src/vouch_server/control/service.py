@@ -384,6 +384,21 @@ async def expire_if_due(
     return verification
 
 
+async def end_pending(
+    session: AsyncSession, runtime: Runtime, ids: list[str], *, reason: str
+) -> list[str]:
+    """End verifications another family no longer needs (their request was cancelled, expired
+    or completed): those still pending become expired with ``reason`` and can no longer
+    complete or mint a proof; each is announced like any expiry. Returns the ids ended."""
+    ended = await repository.expire_pending(session, ids, utcnow(), reason=reason)
+    for id_ in ended:
+        verification = await repository.get_by_id(session, id_)
+        if verification is not None:
+            await session.refresh(verification)
+            await announce(session, runtime, verification)
+    return ended
+
+
 # Families built on verifications (verification requests) follow their outcomes from here.
 StatusListener = Callable[[AsyncSession, Runtime, Verification], Awaitable[None]]
 _status_listeners: list[StatusListener] = []

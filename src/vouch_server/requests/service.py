@@ -349,8 +349,19 @@ async def cancel(
             keeps_changes=True,
         )
     await session.refresh(request)
+    await _release(session, runtime, request.id, reason="request_cancelled")
     await _publish(session, runtime, request)
     return request
+
+
+async def _release(
+    session: AsyncSession, runtime: Runtime, request_id: str, *, reason: str
+) -> None:
+    """A request that left pending/partial ends the verifications still pending behind its
+    assets, so none of them completes (or mints a proof) for a request that is over."""
+    assets = (await repository.assets_of(session, [request_id]))[request_id]
+    ids = [a.verification_id for a in assets if a.verification_id and a.status == "pending"]
+    await control.end_pending(session, runtime, ids, reason=reason)
 
 
 # -- the person's side: starting an asset, test mode -----------------------------------------------
@@ -518,11 +529,13 @@ async def settle(
         ):
             await session.refresh(request)
             await _emit(session, runtime, request, assets, "verification_request.completed")
+            await _release(session, runtime, request_id, reason="request_completed")
         return
     if expiring:
         if await repository.transition(session, request_id, to="expired", now=now):
             await session.refresh(request)
             await _emit(session, runtime, request, assets, "verification_request.expired")
+            await _release(session, runtime, request_id, reason="request_expired")
         return
     if verified and request.status == "pending":
         await repository.transition(session, request_id, to="partial", now=now, from_=("pending",))
