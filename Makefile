@@ -43,7 +43,7 @@ typecheck: install
 # -rs prints why each skipped test was skipped.
 PYTEST_WORKERS ?= auto
 pytest: install
-	$(BIN)/pytest -q -rs -n $(PYTEST_WORKERS) --dist worksteal
+	$(BIN)/pytest -q -rs -n $(PYTEST_WORKERS) --dist worksteal --durations=20
 
 test: lint typecheck pytest
 
