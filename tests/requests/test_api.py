@@ -368,3 +368,31 @@ class TestCompletion:
         assert payload["client_metadata"] == {"plan": "pro"}
         assert {p["type"] for p in payload["proofs"]} == {"phone", "email"}
         assert all(p["proof_token"] for p in payload["proofs"])
+
+
+class TestList:
+    async def test_cursor_walks_every_request_once_newest_first(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        made = [
+            (await create(client, keys.test_headers, assets=[{"type": "email"}]))["id"]
+            for _ in range(5)
+        ]
+        seen: list[str] = []
+        params: dict[str, Any] = {"limit": 2}
+        while True:
+            response = await client.get(REQUESTS, params=params, headers=keys.test_headers)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            seen += [r["id"] for r in body["data"]]
+            assert body["pagination"]["total"] == 5
+            assert body["pagination"]["total_pages"] == 3
+            if not body["pagination"]["hasMore"]:
+                break
+            params = {"limit": 2, "cursor": body["pagination"]["nextCursor"]}
+        assert seen == list(reversed(made))
+        foreign = await client.get(
+            REQUESTS, params={"cursor": made[0]}, headers=keys.auth(keys.other_test)
+        )
+        assert foreign.status_code == 400
+        assert foreign.json()["error"]["details"][0]["field"] == "cursor"

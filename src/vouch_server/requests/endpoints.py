@@ -53,21 +53,22 @@ async def list_requests(
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
     status: ListStatus | None = None,
     reference_id: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict[str, Any]:
-    rows, assets, total = await service.list_(
+    listed, assets = await service.list_(
         session,
         runtime,
         caller,
         page=page,
         limit=limit,
+        cursor=cursor,
         status=status.value if status else None,
         reference_id=reference_id,
     )
-    pagination = _pagination(page, limit, total)
-    if pagination["hasMore"] and rows:
-        pagination["nextCursor"] = rows[-1].id
+    pagination = listed.pagination()
+    pagination["total_pages"] = (listed.total + limit - 1) // limit
     return {
-        "data": [service.render_summary(r, assets[r.id]) for r in rows],
+        "data": [service.render_summary(r, assets[r.id]) for r in listed.rows],
         "pagination": pagination,
     }
 

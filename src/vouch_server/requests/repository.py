@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.database import rowcount
+from vouch_server.kit.paging import Page, fetch_page
 from vouch_server.models import Verification, VerificationRequest, VerificationRequestAsset
 from vouch_server.tenancy.service import Principal
 
@@ -63,27 +64,20 @@ async def list_scoped(
     session: AsyncSession,
     principal: Principal,
     *,
-    offset: int,
+    page: int,
     limit: int,
+    cursor: str | None,
     statuses: Sequence[str] | None,
     reference_id: str | None,
-) -> tuple[Sequence[VerificationRequest], int]:
+) -> Page:
     conditions = _scope(principal)
     if statuses:
         conditions.append(VerificationRequest.status.in_(statuses))
     if reference_id is not None:
         conditions.append(VerificationRequest.reference_id == reference_id)
-    total = await session.scalar(
-        select(func.count()).select_from(VerificationRequest).where(*conditions)
+    return await fetch_page(
+        session, VerificationRequest, conditions, page=page, limit=limit, cursor=cursor
     )
-    rows = await session.scalars(
-        select(VerificationRequest)
-        .where(*conditions)
-        .order_by(VerificationRequest.created_at.desc(), VerificationRequest.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return rows.all(), int(total or 0)
 
 
 async def assets_of(

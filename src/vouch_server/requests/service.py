@@ -41,6 +41,7 @@ from vouch_server.errors import (
 )
 from vouch_server.kit.clock import isoformat_ms, truncate_ms, utcnow
 from vouch_server.kit.ids import is_object_id, new_object_id
+from vouch_server.kit.paging import Page
 from vouch_server.kit.urls import UnsafeUrl, check_callback_url
 from vouch_server.models import Verification, VerificationRequest, VerificationRequestAsset
 from vouch_server.requests import repository
@@ -313,21 +314,23 @@ async def list_(
     *,
     page: int,
     limit: int,
+    cursor: str | None = None,
     status: str | None,
     reference_id: str | None,
-) -> tuple[Sequence[VerificationRequest], dict[str, list[VerificationRequestAsset]], int]:
+) -> tuple[Page, dict[str, list[VerificationRequestAsset]]]:
     await sweep_expired(session, runtime, principal=principal)
     statuses = list(OPEN) if status == "active" else ([status] if status else None)
-    rows, total = await repository.list_scoped(
+    listed = await repository.list_scoped(
         session,
         principal,
-        offset=(page - 1) * limit,
+        page=page,
         limit=limit,
+        cursor=cursor,
         statuses=statuses,
         reference_id=reference_id,
     )
-    assets = await repository.assets_of(session, [r.id for r in rows])
-    return rows, assets, total
+    assets = await repository.assets_of(session, [r.id for r in listed.rows])
+    return listed, assets
 
 
 # -- cancel ----------------------------------------------------------------------------------------
