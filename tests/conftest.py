@@ -46,6 +46,8 @@ KNOWN_TEST_DIRS = {
     "web",
     "mcp",
     "requests",
+    "multichannel",
+    "sessions",
 }
 
 

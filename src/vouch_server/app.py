@@ -63,6 +63,7 @@ from vouch_server.http import (
 from vouch_server.kit.clock import isoformat_ms, utcnow
 from vouch_server.location.endpoints import router as location_router
 from vouch_server.mcp import http as mcp_http
+from vouch_server.multichannel.endpoints import router as multichannel_router
 from vouch_server.observability.endpoints import router as metrics_router
 from vouch_server.observability.middleware import ObserveRequests
 from vouch_server.proofs.endpoints import router as proofs_router
@@ -256,6 +257,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         }
 
     app.include_router(requests_router)  # before control's: /verifications/users is not an id
+    app.include_router(multichannel_router)  # before control's, like requests_router
     app.include_router(verifications_router)
     app.include_router(oauth_router)
     app.include_router(inbound_router)

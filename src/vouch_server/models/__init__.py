@@ -16,6 +16,7 @@ from vouch_server.models.channels import (
 from vouch_server.models.project import Project
 from vouch_server.models.proof import Proof
 from vouch_server.models.requests import VerificationRequest, VerificationRequestAsset
+from vouch_server.models.sessions import PhoneSession, VerificationGroup, VerificationGroupMember
 from vouch_server.models.signing_key import SigningKey, StatusListCounter
 from vouch_server.models.verification import Verification
 from vouch_server.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -28,11 +29,14 @@ __all__ = [
     "ChannelLink",
     "MessageTemplate",
     "OutboundMessage",
+    "PhoneSession",
     "Project",
     "Proof",
     "SigningKey",
     "StatusListCounter",
     "Verification",
+    "VerificationGroup",
+    "VerificationGroupMember",
     "VerificationRequest",
     "VerificationRequestAsset",
     "WebhookDelivery",

@@ -1,0 +1,1 @@
+"""Multi-channel verifications: one phone over several channels, the first completion wins."""

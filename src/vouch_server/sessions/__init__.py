@@ -1,0 +1,1 @@
+"""Phone-first sessions: the person's number is learnt from the channel."""
