@@ -218,7 +218,8 @@ class TestApiResponseVectors:
             response_vector("Get proof status response")
             | {"revoked_at": None, "revoked_reason": None},
         )
-        assert status["status"] == "verified" and status["is_valid"] is True
+        # SDK 1.2.0 says "active" where the Feb-2026 vector says "verified" (docs/proofs.md).
+        assert status["status"] == "active" and status["is_valid"] is True
         revoke_vector = by_description("api_response_vectors", "Revoke proof - success response")
         revoked = (
             await client.post(

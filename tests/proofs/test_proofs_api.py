@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -233,7 +234,12 @@ class TestRevocationList:
             digest = hashlib.sha256(canonical.encode()).digest()
             assert signed["revoked_sha256"] == _b64(digest)
             assert signed["has_more"] == body["has_more"]
-            assert {e["proof_type"] for e in body["revoked"]} == {"phone"}
+            assert {e["proof_type"] for e in body["revoked"]} == {"verification"}
+            assert {e["type"] for e in body["revoked"]} == {"phone"}
+            assert all(
+                e["public_proof_id"] == f"ph_ctl_{e['proof_id']}" + sha256_8(e["proof_id"])
+                for e in body["revoked"]
+            )
             seen += [e["proof_id"] for e in body["revoked"]]
             pages += 1
             cursor = body["next_cursor"]
@@ -296,3 +302,41 @@ def test_server_and_sdk_compute_the_same_page_digest() -> None:
     ]
     assert server_digest(entries) == sdk_digest(entries)
     assert server_digest(entries) != server_digest(entries[:1])
+
+
+def sha256_8(proof_id: str) -> str:
+    return hashlib.sha256(proof_id.encode()).hexdigest()[:8]
+
+
+class TestPublicHandles:
+    async def test_status_and_revoke_accept_the_public_handle_and_nothing_like_it(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        proof = await verified_proof(client, keys.test_headers)
+        status = await client.get(f"/api/v1/proofs/{proof['id']}/status", headers=keys.test_headers)
+        body = status.json()
+        handle = body["public_proof_id"]
+        assert re.fullmatch(r"ph_ctl_[0-9a-f]{32}", handle), handle
+        assert body["status"] == "active" and body["suspended_at"] is None
+        assert body["proof_type"] == "verification"
+        by_handle = await client.get(f"/api/v1/proofs/{handle}/status", headers=keys.test_headers)
+        assert by_handle.status_code == 200 and by_handle.json()["proof_id"] == proof["id"]
+        flipped = handle[:-1] + ("0" if handle[-1] != "0" else "1")
+        for wrong in (
+            flipped,  # a mistyped check
+            handle.replace("ph_ctl_", "ph_cnf_"),  # a handle of another family
+            handle.replace("ph_ctl_", "ph_dlg_"),  # a prefix vouch does not issue
+            handle[:-2],
+        ):
+            missing = await client.get(f"/api/v1/proofs/{wrong}/status", headers=keys.test_headers)
+            assert missing.status_code == 404, wrong
+        elsewhere = await client.get(
+            f"/api/v1/proofs/{handle}/status", headers=keys.auth(keys.other_test)
+        )
+        assert elsewhere.status_code == 404
+        revoked = await client.post(
+            f"/api/v1/proofs/{handle}/revoke", json={"reason": "fraud"}, headers=keys.test_headers
+        )
+        assert revoked.status_code == 200, revoked.text
+        after = await client.get(f"/api/v1/proofs/{proof['id']}/status", headers=keys.test_headers)
+        assert after.json()["status"] == "revoked"

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vouch_server.deps import ApiCaller, RevocationListReader, RuntimeDep, Session
 from vouch_server.errors import NotFound
-from vouch_server.kit.ids import is_object_id
 from vouch_server.proofs import service
 from vouch_server.proofs.service import REVOCATION_PAGE_MAX
 from vouch_server.signing import status_list
@@ -62,7 +61,8 @@ async def revocation_list(
 
 @router.get("/{proof_id}/status")
 async def proof_status(proof_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
-    if not is_object_id(proof_id):
+    # A proof id or its public handle (ph_ctl_…); anything else names no proof.
+    if service.resolve_handle(proof_id) is None:
         raise NotFound("Proof not found")
     return await service.status(session, caller, proof_id)
 
@@ -75,7 +75,7 @@ async def revoke_proof(
     caller: ApiCaller,
     body: RevokeRequest | None = None,
 ) -> dict[str, Any]:
-    if not is_object_id(proof_id):
+    if service.resolve_handle(proof_id) is None:
         raise NotFound("Proof not found")
     reason = body.reason if body is not None else "user_request"
     return await service.revoke(session, runtime, caller, proof_id, reason)

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from vouch_server.errors import Conflict, NotFound, ValidationFailed
 from vouch_server.kit.clock import iso_or_none, isoformat_ms, parse_instant, truncate_ms, utcnow
+from vouch_server.kit.ids import is_object_id
 from vouch_server.models import Proof
 from vouch_server.runtime import Runtime
 from vouch_server.signing.tokens import MintedToken, TokenInvalid, epoch_to_datetime
@@ -149,8 +150,64 @@ def _identifier_matches(claims: dict[str, Any], identifier: str) -> bool:
 
 
 # -- status and revocation ---------------------------------------------------------------------
+# -- public handles ------------------------------------------------------------------------------
+# proof.holdings names a control proof publicly as ``ph_ctl_<32 hex>``. vouch's handle is the
+# family's prefix, the proof id (24 hex, already public: it is the token's ``sub`` and the
+# revocation list's ``proof_id``) and 8 hex of SHA-256 over the id, so it has the documented
+# length, reveals nothing more, resolves without a lookup table, and a mistyped handle resolves
+# to nothing. Only ``ctl`` is proof.holdings' own prefix; the others are vouch's.
+HANDLE_PREFIXES = {
+    "control": "ctl",
+    "authorization": "aut",
+    "confirmation": "cnf",
+    "agent": "agt",
+    "record": "rec",
+    "location": "loc",
+}
+_FAMILY_OF_PREFIX = {prefix: family for family, prefix in HANDLE_PREFIXES.items()}
+# The revocation list's ``proof_type`` in proof.holdings' words (SDK 1.2.0 ``RevokedProofType``);
+# families it has no word for keep their own name.
+REVOKED_PROOF_TYPES = {
+    "control": "verification",
+    "authorization": "authorization",
+    "confirmation": "confirmation",
+}
+
+
+def _check_digits(proof_id: str) -> str:
+    return hashlib.sha256(proof_id.encode()).hexdigest()[:8]
+
+
+def public_handle(row: Proof) -> str:
+    prefix = HANDLE_PREFIXES.get(row.family, row.family[:3])
+    return f"ph_{prefix}_{row.id}{_check_digits(row.id)}"
+
+
+def revoked_proof_type(row: Proof) -> str:
+    return REVOKED_PROOF_TYPES.get(row.family, row.family)
+
+
+def resolve_handle(value: str) -> tuple[str, str | None] | None:
+    """``ph_ctl_<id><check>`` → ``(id, "control")``; a bare proof id → ``(id, None)``; anything
+    else → None."""
+    if is_object_id(value):
+        return value, None
+    head, _, rest = value.partition("_")
+    prefix, _, tail = rest.partition("_")
+    family = _FAMILY_OF_PREFIX.get(prefix)
+    if head != "ph" or family is None or len(tail) != 32:
+        return None
+    proof_id, check = tail[:24], tail[24:]
+    if not is_object_id(proof_id) or not hmac.compare_digest(check, _check_digits(proof_id)):
+        return None
+    return proof_id, family
+
+
 async def _scoped(session: AsyncSession, principal: Principal, proof_id: str) -> Proof:
-    row = await session.get(Proof, proof_id)
+    resolved = resolve_handle(proof_id)
+    row = await session.get(Proof, resolved[0]) if resolved is not None else None
+    if row is not None and resolved is not None and resolved[1] not in (None, row.family):
+        row = None  # a handle whose prefix names another family names nothing
     if (
         row is None
         or row.project_id != principal.project_id
@@ -165,14 +222,20 @@ async def status(session: AsyncSession, principal: Principal, proof_id: str) -> 
     now = utcnow()
     is_expired = row.expires_at <= now
     is_revoked = row.revoked_at is not None
-    state = "revoked" if is_revoked else "expired" if is_expired else "verified"
+    # proof.holdings' SDK 1.2.0 (``ProofStatusValue``) calls a live proof ``active``; its
+    # Feb-2026 golden vector still said ``verified``, an earlier word for the same state.
+    state = "revoked" if is_revoked else "expired" if is_expired else "active"
     return {
         "proof_id": row.id,
+        "public_proof_id": public_handle(row),
+        "proof_type": revoked_proof_type(row),
         "status": state,
         "is_valid": not is_revoked and not is_expired,
         "is_revoked": is_revoked,
         "revoked_at": iso_or_none(row.revoked_at),
         "revoked_reason": row.revoked_reason,
+        # vouch does not suspend proofs (revocation is final), so this stays null.
+        "suspended_at": None,
         "expires_at": isoformat_ms(row.expires_at),
         "is_expired": is_expired,
         "verified_at": isoformat_ms(row.verified_at),
@@ -300,7 +363,9 @@ async def revocation_list(
             "proof_id": r.id,
             "revoked_at": isoformat_ms(r.revoked_at),  # type: ignore[arg-type]
             "reason": r.revoked_reason,
-            "proof_type": r.type,
+            "proof_type": revoked_proof_type(r),
+            "public_proof_id": public_handle(r),
+            "type": r.type,
         }
         for r in rows
     ]
