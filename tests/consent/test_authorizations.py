@@ -349,10 +349,33 @@ class TestRevoke:
         again = await dc.delete(url, headers=dkeys.live_headers)
         assert again.status_code == 409 and again.json()["error"]["code"] == "already_revoked"
 
-    async def test_an_unknown_reason_is_refused(self, dc: httpx.AsyncClient, dkeys: Keys) -> None:
+    async def test_a_free_text_reason_is_kept_and_the_proof_list_says_other(
+        self, dc: httpx.AsyncClient, dkeys: Keys
+    ) -> None:
         active = await consent_whatsapp(dc, dkeys.live_headers)
-        response = await dc.delete(
-            f"/api/v1/authorizations/{active['id']}?reason=because", headers=dkeys.live_headers
+        response = await dc.request(
+            "DELETE",
+            f"/api/v1/authorizations/{active['id']}",
+            json={"reason": "done with the migration"},
+            headers=dkeys.live_headers,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["status"] == "revoked"
+        assert body["revocation_reason"] == body["revoked_reason"] == "done with the migration"
+        listed = (await dc.get("/api/v1/proofs/revoked")).json()["revoked"]
+        assert [(e["proof_id"], e["reason"]) for e in listed] == [(active["id"], "other")]
+
+    @pytest.mark.parametrize("reason", ["x" * 501, "line\nbreak", "   "])
+    async def test_an_unusable_reason_is_refused_and_changes_nothing(
+        self, dc: httpx.AsyncClient, dkeys: Keys, reason: str
+    ) -> None:
+        active = await consent_whatsapp(dc, dkeys.live_headers)
+        response = await dc.request(
+            "DELETE",
+            f"/api/v1/authorizations/{active['id']}",
+            json={"reason": reason},
+            headers=dkeys.live_headers,
         )
         assert response.status_code == 400
         assert (await fetch(dc, dkeys, active["id"]))["status"] == "active"

@@ -315,6 +315,8 @@ async def _send_request(
             created_at=truncate_ms(utcnow()),
         )
     )
+    if authorization_id is not None and sent.status != "failed":
+        await consent.note_use(session, authorization_id, truncate_ms(utcnow()))
     await session.flush()
     return _report_entry(
         spec, sent.status, authorization_id=authorization_id, error=sent.error

@@ -165,7 +165,7 @@ async def revoke_authorization(
     runtime: RuntimeDep,
     caller: ApiCaller,
     body: Annotated[RevokeAuthorization | None, Body()] = None,
-    reason: Annotated[str | None, Query(max_length=32)] = None,
+    reason: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
 ) -> dict[str, Any]:
     """Revoke with a reason (JSON body ``{"reason"}`` or ``?reason=``; default
     ``user_request``). The authorization's proof is revoked with it."""

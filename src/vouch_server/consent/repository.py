@@ -236,3 +236,12 @@ async def for_recipient(
         query = query.where(Authorization.project_id == project_id)
     rows = await session.scalars(query.order_by(Authorization.created_at.desc()))
     return rows.all()
+
+
+async def note_use(session: AsyncSession, id_: str, at: datetime) -> None:
+    await session.execute(
+        update(Authorization)
+        .where(Authorization.id == id_)
+        .values(confirmations_sent=Authorization.confirmations_sent + 1, last_used_at=at)
+        .execution_options(synchronize_session=False)
+    )

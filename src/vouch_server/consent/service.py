@@ -23,16 +23,18 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.approval import links, messaging
 from vouch_server.consent import recipients, repository
-from vouch_server.consent.schemas import CreateAuthorization, render_authorization
+from vouch_server.consent.schemas import MAX_REASON, CreateAuthorization, render_authorization
 from vouch_server.control.identifiers import identifier_hash
 from vouch_server.errors import BadRequest, Conflict, NotFound, RateLimited, ValidationFailed
 from vouch_server.kit.clock import isoformat_ms, truncate_ms, utcnow
 from vouch_server.kit.ids import is_object_id, new_object_id
-from vouch_server.models.delegation import Authorization
+from vouch_server.models import Project
+from vouch_server.models.delegation import Authorization, HitlConfig
 from vouch_server.proofs import service as proofs
 from vouch_server.runtime import Runtime
 from vouch_server.tenancy import credentials
@@ -78,12 +80,46 @@ def prompt_text(a: Authorization) -> str:
     return f"Allow {a.business_name} to send you approval requests?"
 
 
+async def _asked_for(
+    session: AsyncSession, principal: Principal, body: CreateAuthorization
+) -> tuple[str, str | None]:
+    """Whose name the person is asked about: the approval setup's (``hitl_id``), else the
+    caller's deprecated ``business_name``, else the project's; and the setup's id."""
+    hitl_id = None
+    name = body.business_name.strip() if body.business_name else None
+    if body.hitl_id is not None:
+        config = await session.scalar(
+            select(HitlConfig).where(
+                HitlConfig.id == body.hitl_id,
+                HitlConfig.project_id == principal.project_id,
+                HitlConfig.environment == principal.environment,
+            )
+        )
+        if config is None:
+            raise NotFound("HITL config not found")
+        hitl_id, name = config.id, config.name
+    if not name:
+        project = await session.get(Project, principal.project_id)
+        name = project.name if project is not None else "this service"
+    return name[:100], hitl_id
+
+
+async def note_use(session: AsyncSession, authorization_id: str, at: datetime) -> None:
+    """An approval request went out on the strength of this consent."""
+    await repository.note_use(session, authorization_id, at)
+
+
+# Free-text revocation reasons on their way from ``_revoke_row`` to ``_on_proof_revoked``.
+_REASONS = "vouch.consent.revocation_reasons"
+
+
 # -- API -------------------------------------------------------------------------------------------
 async def create(
     session: AsyncSession, runtime: Runtime, principal: Principal, *, body: CreateAuthorization
 ) -> tuple[Authorization, str | None]:
     channel = body.channel.value
-    recipient = normalize_recipient(channel, body.recipient)
+    recipient = normalize_recipient(channel, body.who)
+    business_name, hitl_id = await _asked_for(session, principal, body)
     if not principal.is_test:
         limit = await runtime.limiter.hit(
             runtime.settings.authorization_prompt_rate_limit, "consent-prompt", channel, recipient
@@ -104,7 +140,8 @@ async def create(
         recipient=recipient,
         recipient_hash=identifier_hash(recipient),
         scope=body.scope,
-        business_name=body.business_name.strip(),
+        business_name=business_name,
+        hitl_id=hitl_id,
         status="pending",
         lifetime_seconds=body.expires_in,
         start_token_hash=hashlib.sha256(start_token.encode()).hexdigest() if start_token else None,
@@ -245,13 +282,14 @@ async def revoke(
     reason: str,
     by: str = "api",
 ) -> Authorization:
-    if reason not in proofs.REVOCATION_REASONS:
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON or not reason.isprintable():
         raise ValidationFailed(
             details=[
                 {
                     "field": "reason",
-                    "message": f"Reason must be one of: {', '.join(proofs.REVOCATION_REASONS)}",
-                    "code": "invalid_enum_value",
+                    "message": f"Reason must be 1 to {MAX_REASON} printable characters",
+                    "code": "invalid_string",
                 }
             ]
         )
@@ -280,7 +318,11 @@ async def _revoke_row(
         # The proof and the consent end together; the proofs service calls back into
         # ``_on_proof_revoked`` below, which marks the row and announces it.
         owner = Principal(a.project_id, a.environment, by)
-        await proofs.revoke(session, runtime, owner, a.id, reason)
+        # The proof's reason stays in the public list's vocabulary; the consent keeps the
+        # caller's own words, which ``_on_proof_revoked`` finds here.
+        proof_reason = reason if reason in proofs.REVOCATION_REASONS else "other"
+        session.info.setdefault(_REASONS, {})[a.id] = reason
+        await proofs.revoke(session, runtime, owner, a.id, proof_reason)
         return
     now = truncate_ms(utcnow())
     if not await repository.mark_revoked(session, a.id, now, reason, from_statuses=("pending",)):
@@ -481,14 +523,33 @@ async def announce(session: AsyncSession, runtime: Runtime, a: Authorization) ->
     """A webhook (outbox) and a live message, both delivered only if this transaction commits."""
     event_type = _EVENT_FOR_STATUS.get(a.status)
     if event_type is not None:
+        # The recipient's identity stays out of webhooks (SDK 1.2.0: "join on
+        # authorization_id"): the payload names the authorization, never the person.
+        data = {
+            k: v
+            for k, v in render_authorization(a).items()
+            if k not in ("recipient", "phone", "recipient_display_name")
+        }
+        flat: dict[str, Any] = {
+            "authorization_id": a.id,
+            "hitl_id": a.hitl_id,
+            "status": a.status,
+            "channel": a.channel,
+            "scope": a.scope,
+            "expires_at": data["expires_at"],
+        }
+        for name in ("proof_token", "decided_at", "revoked_at", "revocation_reason"):
+            if name in data:
+                flat[name] = data[name]
         await webhooks.emit(
             session,
             runtime,
             project_id=a.project_id,
             environment=a.environment,
             type=event_type,
-            data=render_authorization(a),
+            data=data,
             subject_id=a.id,
+            top_level=flat,
         )
     await runtime.bus.publish(
         session,
@@ -500,6 +561,7 @@ async def announce(session: AsyncSession, runtime: Runtime, a: Authorization) ->
 async def _on_proof_revoked(
     session: AsyncSession, runtime: Runtime, proof_id: str, at: datetime, reason: str
 ) -> str | None:
+    reason = session.info.get(_REASONS, {}).pop(proof_id, reason)
     if await repository.mark_revoked(
         session, proof_id, at, reason, from_statuses=("active", "expired")
     ):

@@ -50,8 +50,14 @@ class Authorization(Base):
     proof_token: Mapped[str | None] = mapped_column(Text)
     proof_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # A revocation reason is free text (proof.holdings' SDK 1.2.0), up to 500 characters.
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
     revoked_by: Mapped[str | None] = mapped_column(String(10))  # "api" | "recipient"
+    # The HITL config (approval setup) the consent was asked for, when the caller named one.
+    hitl_id: Mapped[str | None] = mapped_column(String(24))
+    # Approval requests delivered on the strength of this consent, and the last one's time.
+    confirmations_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
