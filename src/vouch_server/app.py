@@ -73,10 +73,12 @@ from vouch_server.records.signed_errors import SignMinkaErrors
 from vouch_server.requests import service as requests_service
 from vouch_server.requests.endpoints import router as requests_router
 from vouch_server.runtime import Runtime
+from vouch_server.sessions.endpoints import router as sessions_router
 from vouch_server.tenancy.endpoints import router as tenancy_router
 from vouch_server.tenancy.service import authenticate
 from vouch_server.web.endpoints import router as web_router
 from vouch_server.web.landing import router as landing_router
+from vouch_server.web.verify_page import router as verify_page_router
 from vouch_server.webhooks.delivery import DeliveryWorker
 from vouch_server.webhooks.endpoints import router as webhooks_router
 
@@ -259,6 +261,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(requests_router)  # before control's: /verifications/users is not an id
     app.include_router(multichannel_router)  # before control's, like requests_router
     app.include_router(verifications_router)
+    app.include_router(sessions_router)
     app.include_router(oauth_router)
     app.include_router(inbound_router)
     app.include_router(email_router)
@@ -269,6 +272,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(consent_router)
     app.include_router(approval_router)
     app.include_router(web_router)
+    app.include_router(verify_page_router)
     app.include_router(agents_router)
     app.include_router(records_router)
     app.include_router(location_router)
