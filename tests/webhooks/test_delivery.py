@@ -381,11 +381,21 @@ class TestRetries:
                 ).json()
                 assert stats == {
                     "total": 1,
+                    "by_status": {"pending": 0, "delivered": 1, "failed": 0},
+                    "delivery_rate": "100.0%",
+                    "recent_failures_24h": 0,
+                    "retrying": 0,
                     "delivered": 1,
                     "failed": 0,
                     "pending": 0,
                     "success_rate": 100.0,
                 }
+                detail = (
+                    await c.get(f"/api/v1/webhook-deliveries/{row.id}", headers=keys.test_headers)
+                ).json()
+                assert detail["payload"]["event"] == "verification.completed"
+                assert detail["delivered_at"] == detail["last_attempt_at"]
+                assert detail["verification_request_id"] is None
                 ids = {json.loads(r.body)["id"] for r in receiver.requests}
                 assert len(ids) == 1  # the event id is stable across retries
                 listed = (
@@ -523,3 +533,45 @@ class TestConcurrentWorkers:
             await second.close()
         ids = [json.loads(r.body)["id"] for r in receiver.requests]
         assert len(ids) == 15 == len(set(ids)) == sum(counts)
+
+
+class TestStats:
+    async def test_deliveries_waiting_for_a_retry_count_as_failures(
+        self, settings_factory: Any, receiver: Receiver
+    ) -> None:
+        """Every attempt fails and the deliveries wait for their next retry: they are pending,
+        and the rate must say so, not 100%."""
+        app = create_app(
+            settings_factory(
+                allow_private_targets=True,
+                webhook_worker_enabled=False,
+                webhook_retry_schedule="3600",
+            )
+        )
+        async with app.router.lifespan_context(app):
+            runtime = app.state.vouch
+            await runtime.limiter.reset()
+            keys = await make_keys(runtime)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="https://vouch.test") as c:
+                await register(c, keys, receiver.url)
+                await verified_proof(c, keys.test_headers)
+                await drain(runtime)  # one delivered
+                receiver.status = 500
+                for _ in range(3):
+                    await verified_proof(c, keys.test_headers)
+                await drain(runtime)
+                rows = await deliveries(runtime)
+                assert sorted((r.status, r.attempts) for r in rows) == [
+                    ("delivered", 1),
+                    ("pending", 1),
+                    ("pending", 1),
+                    ("pending", 1),
+                ]
+                stats = (
+                    await c.get("/api/v1/webhook-deliveries/stats", headers=keys.test_headers)
+                ).json()
+        assert stats["by_status"] == {"pending": 3, "delivered": 1, "failed": 0}
+        assert stats["retrying"] == 3 and stats["recent_failures_24h"] == 3
+        # One of four delivered: 25%, where counting only finished deliveries said 100%.
+        assert stats["delivery_rate"] == "25.0%" and stats["success_rate"] == 25.0

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.database import after_commit
@@ -338,6 +338,10 @@ def render_delivery(
         "max_attempts": row.max_attempts,
         "last_attempt_at": iso_or_none(row.last_attempt_at),
         "next_retry_at": iso_or_none(row.next_attempt_at) if row.status == "pending" else None,
+        "delivered_at": iso_or_none(row.last_attempt_at) if row.status == "delivered" else None,
+        "verification_request_id": (
+            row.subject_id if row.event_type.startswith("verification_request.") else None
+        ),
         "response_status": row.response_status,
         "error_message": row.error_message,
         "test_mode": row.environment == "test",
@@ -350,6 +354,8 @@ def render_delivery(
             "payload": event.payload if event is not None else None,
         }
         body["response_body"] = row.response_body
+        # SDK 1.2.0 reads the payload at the top level of a delivery's detail.
+        body["payload"] = event.payload if event is not None else None
     return body
 
 
@@ -404,21 +410,47 @@ async def get_delivery(
 
 
 async def stats(session: AsyncSession, principal: Principal) -> dict[str, Any]:
+    """Delivery figures as proof.holdings' SDK reads them (``WebhookDeliveryStats``).
+
+    A delivery whose last attempt failed and that waits for its next retry is still
+    ``pending``, but it is not a success: it counts against the rate (``retrying``) and, when
+    that attempt was in the last 24 hours, among ``recent_failures_24h`` with the deliveries
+    that gave up."""
+    since = utcnow() - timedelta(hours=24)
+    retrying = and_(WebhookDelivery.status == "pending", WebhookDelivery.attempts > 0)
+    last_failed = or_(WebhookDelivery.status == "failed", retrying)
     rows = await session.execute(
-        select(WebhookDelivery.status, func.count())
+        select(
+            WebhookDelivery.status,
+            func.count(),
+            func.sum(case((retrying, 1), else_=0)),
+            func.sum(
+                case((and_(last_failed, WebhookDelivery.last_attempt_at >= since), 1), else_=0)
+            ),
+        )
         .where(*_scope(principal))
         .group_by(WebhookDelivery.status)
     )
-    counts = {status: int(n) for status, n in rows.all()}
+    counts: dict[str, int] = {}
+    waiting = recent = 0
+    for status, n, r, f in rows.all():
+        counts[status] = int(n)
+        waiting += int(r or 0)
+        recent += int(f or 0)
     delivered, failed, pending = (counts.get(k, 0) for k in ("delivered", "failed", "pending"))
     total = delivered + failed + pending
-    finished = delivered + failed
+    tried = delivered + failed + waiting
+    rate = 100 * delivered / tried if tried else 0.0
     return {
         "total": total,
+        "by_status": {"pending": pending, "delivered": delivered, "failed": failed},
+        "delivery_rate": f"{rate:.1f}%",
+        "recent_failures_24h": recent,
+        "retrying": waiting,
         "delivered": delivered,
         "failed": failed,
         "pending": pending,
-        "success_rate": round(100 * delivered / finished, 2) if finished else 0.0,
+        "success_rate": round(rate, 2),
     }
 
 
