@@ -310,3 +310,24 @@ class TestVerificationRequestFlow:
             assert cancelled["status"] == "cancelled"
             waited = await ok(client, "wait_for_request", {"request_id": created["id"]})
             assert waited["timed_out"] is False and waited["status"] == "cancelled"
+
+
+class TestMultiChannelFlow:
+    async def test_the_first_channel_completed_wins(self, live: Live, connect: Connect) -> None:
+        async with connect(live, live.keys.test) as client:
+            group = await ok(
+                client,
+                "create_multi_channel_verification",
+                {"identifier": PHONE, "channels": ["telegram", "whatsapp"]},
+            )
+            assert group["group_id"].startswith("vg_")
+            first = group["channels"][0]["verification_id"]
+            await ok(client, "test_verify", {"verification_id": first})
+            status = await ok(
+                client, "get_multi_channel_verification_status", {"group_id": group["group_id"]}
+            )
+            assert status["status"] == "verified" and status["verification_id"] == first
+            assert status["winning_channel"] == "telegram"
+            loser = group["channels"][1]["verification_id"]
+            late = await client.call_tool("test_verify", {"verification_id": loser})
+            assert late.is_error, "the other channel was ended when the first one won"

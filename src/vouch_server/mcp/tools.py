@@ -793,6 +793,109 @@ async def get_verified_user(
     )
 
 
+# -- multi-channel verifications and phone-first sessions -----------------------------------------
+PhoneChannel = Literal["whatsapp", "telegram", "sms"]
+
+
+@tool("verifications", routes=("POST /api/v1/verifications/multi-channel",))
+async def create_multi_channel_verification(
+    ctx: Context,
+    identifier: Annotated[
+        str, Field(min_length=1, max_length=500, description="The phone, E.164 (+14155550100).")
+    ],
+    channels: Annotated[
+        list[PhoneChannel],
+        Field(min_length=1, max_length=4, description="Offer these channels at once."),
+    ],
+    external_user_id: Annotated[str | None, Field(max_length=255)] = None,
+    client_metadata: Annotated[dict[str, Any] | None, Field()] = None,
+    proof_expiry_days: Annotated[int | None, Field(ge=1, le=365)] = None,
+) -> Result:
+    """Verify one phone number over several channels in parallel (e.g. WhatsApp and Telegram)
+    and let the person use whichever they have: the first channel completed wins and the
+    others are ended.
+
+    Returns the group (`id` starting `vg_`) with one challenge per channel: show them all to
+    the person, then poll `get_multi_channel_verification_status`.
+    """
+    body = _drop_none(
+        type="phone",
+        identifier=identifier,
+        channels=channels,
+        external_user_id=external_user_id,
+        client_metadata=client_metadata,
+        proof_expiry_days=proof_expiry_days,
+    )
+    return Result.model_validate(
+        await call(ctx, "POST", "/api/v1/verifications/multi-channel", body=body)
+    )
+
+
+@tool(
+    "verifications",
+    read_only=True,
+    routes=("GET /api/v1/verifications/multi-channel/{group_id}/status",),
+)
+async def get_multi_channel_verification_status(ctx: Context, group_id: Id) -> Result:
+    """Read a multi-channel verification: its status, each channel's verification, and once
+    one channel won, the winning verification with its `proof_token`."""
+    return Result.model_validate(
+        await call(ctx, "GET", f"/api/v1/verifications/multi-channel/{seg(group_id)}/status")
+    )
+
+
+@tool("sessions", routes=("POST /api/v1/sessions",))
+async def create_session(
+    ctx: Context,
+    channel: Annotated[
+        PhoneChannel, Field(description="Where the person sends the message that proves it.")
+    ] = "telegram",
+    client_metadata: Annotated[dict[str, Any] | None, Field()] = None,
+) -> Result:
+    """Start a phone-first session: you do not know the person's number yet; they open the
+    deep link or scan the QR code (or text the SMS code) and vouch learns the number from the
+    channel itself.
+
+    Returns the session (`id` starting `sess_`) with `deep_link`, `qr_code` (base64 PNG),
+    `qr_text` and, for sms, the code and numbers. Show them to the person, then call
+    `wait_for_session`.
+    """
+    body = _drop_none(channel=channel, client_metadata=client_metadata)
+    return Result.model_validate(await call(ctx, "POST", "/api/v1/sessions", body=body))
+
+
+@tool("sessions", read_only=True, routes=("GET /api/v1/sessions/{session_id}",))
+async def get_session(ctx: Context, session_id: Id) -> Result:
+    """Read a phone-first session: pending, verified (with `phone_number`, `verified_at`,
+    `verification_id` and `proof {token, expires_at}`) or expired."""
+    return Result.model_validate(await call(ctx, "GET", f"/api/v1/sessions/{seg(session_id)}"))
+
+
+@tool("sessions", read_only=True, routes=("GET /api/v1/sessions/{session_id}",))
+async def wait_for_session(
+    ctx: Context,
+    session_id: Id,
+    timeout_seconds: Annotated[
+        float, Field(gt=0, le=MAX_WAIT_SECONDS, description="How long to wait at most.")
+    ] = 300,
+) -> Result:
+    """Block until a phone-first session is verified or expired, or the timeout passes, sending
+    progress notifications meanwhile. Cancellable. Returns the session with `timed_out` (true
+    if still pending: not an error)."""
+    body, waited = await wait_until_settled(
+        ctx,
+        f"/api/v1/sessions/{seg(session_id)}",
+        timeout=timeout_seconds,
+        interval=2.0,
+        long_poll=False,
+        waiting="waiting for the person to message the channel",
+        events=False,
+    )
+    return Result.model_validate(
+        {**body, "timed_out": _pending(body), "waited_seconds": round(waited, 3)}
+    )
+
+
 # -- proofs ---------------------------------------------------------------------------------------
 @tool("proofs", read_only=True, routes=("POST /api/v1/proofs/validate",))
 async def validate_proof(
