@@ -60,6 +60,43 @@ async def _arate(fn: Callable[[], Any], seconds: float = 3.0) -> float:
     return statistics.median(rounds)
 
 
+async def _statements_per_step(
+    runtime: Any, client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
+) -> dict[str, int]:
+    """SQL statements the database receives for each step of one flow (BEGIN/COMMIT included
+    where the driver sends them as statements), counted at the engine's cursor."""
+    from sqlalchemy import event
+
+    counted: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counted.append(statement)
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        steps: dict[str, int] = {}
+        counted.clear()
+        created = (await client.post("/api/v1/verifications", json=body, headers=headers)).json()
+        steps["create"] = len(counted)
+        counted.clear()
+        done = (
+            await client.post(f"/api/v1/verifications/{created['id']}/test-verify", headers=headers)
+        ).json()
+        steps["test_verify"] = len(counted)
+        counted.clear()
+        await client.post(
+            "/api/v1/proofs/validate", json={"proof_token": done["proof_token"]}, headers=headers
+        )
+        steps["validate"] = len(counted)
+        counted.clear()
+        await client.get("/api/v1/verifications?limit=20", headers=headers)
+        steps["list"] = len(counted)
+        return steps
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
 async def main() -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="vouch-bench-") as tmp:
@@ -104,6 +141,7 @@ async def main() -> dict[str, Any]:
 
                 for _ in range(20):  # warm up
                     await flow()
+                results["statements"] = await _statements_per_step(runtime, client, headers, body)
                 baseline = await _arate(bare)
                 flows = await _arate(flow)
                 results["api"] = {
@@ -173,6 +211,10 @@ if __name__ == "__main__":
         f"  API on SQLite: {api['flows_per_second']} create→test-verify→validate flows/s; "
         f"bare GET /api/v1 {api['baseline_requests_per_second']}/s -> one flow costs "
         f"{api['flow_cost_in_bare_requests']} bare requests"
+    )
+    st = figures["statements"]
+    print(
+        "  SQL statements per step (SQLite): " + ", ".join(f"{name} {n}" for name, n in st.items())
     )
     sl = figures["status_list"]
     print(
