@@ -78,6 +78,7 @@ from vouch_server.tenancy.endpoints import router as tenancy_router
 from vouch_server.tenancy.service import authenticate
 from vouch_server.web.endpoints import router as web_router
 from vouch_server.web.landing import router as landing_router
+from vouch_server.web.verify_page import router as verify_page_router
 from vouch_server.webhooks.delivery import DeliveryWorker
 from vouch_server.webhooks.endpoints import router as webhooks_router
 
@@ -271,6 +272,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(consent_router)
     app.include_router(approval_router)
     app.include_router(web_router)
+    app.include_router(verify_page_router)
     app.include_router(agents_router)
     app.include_router(records_router)
     app.include_router(location_router)
