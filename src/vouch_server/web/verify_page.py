@@ -234,6 +234,8 @@ async def _asset_view(
 ) -> dict[str, Any]:
     offered = list(asset.allowed_channels or CHANNELS_BY_TYPE[asset.type])
     identifier = asset.verified_identifier or asset.identifier
+    if identifier is None and verification is not None:
+        identifier = verification.identifier  # the one the person gave when starting
     view: dict[str, Any] = {
         "index": asset.position,
         "type": asset.type,
@@ -266,7 +268,7 @@ async def _asset_view(
     # here, or an asset whose challenge failed or ran out.
     view["form"] = view["challenge"] is None or view["user_provided"] or len(offered) > 1
     view["form_label"] = (
-        "Use another" if view["challenge"] is not None else _start_label(asset, offered)
+        "Start again" if view["challenge"] is not None else _start_label(asset, offered)
     )
     return view
 
