@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
@@ -632,14 +633,27 @@ class TestReading:
 
 
 class TestApprovalLink:
-    async def test_needs_a_web_channel(self, dc: httpx.AsyncClient, dkeys: Keys) -> None:
+    async def test_a_chat_config_gets_a_link_too_and_the_proof_says_web(
+        self, dc: httpx.AsyncClient, dkeys: Keys
+    ) -> None:
         hitl = await create_hitl(dc, dkeys.test_headers, [TELEGRAM])
         created = (await create_confirmation(dc, dkeys.test_headers, hitl["id"])).json()
         response = await dc.post(
             f"/api/v1/confirmations/{created['id']}/approval-link", headers=dkeys.test_headers
         )
-        assert response.status_code == 400
-        assert response.json()["error"]["code"] == "channel_not_configured"
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["approval_url"] == body["url"]
+        answered = await dc.post(
+            body["url"].removeprefix("https://vouch.test"), data={"action": "approve"}
+        )
+        assert answered.status_code == 200, answered.text
+        decided = (
+            await dc.get(f"/api/v1/confirmations/{created['id']}", headers=dkeys.test_headers)
+        ).json()
+        assert decided["status"] == "approved"
+        claims = jwt.decode(decided["proof_token"], options={"verify_signature": False})
+        assert claims["channel"] == "web"
 
     async def test_gives_a_signed_single_use_link(self, dc: httpx.AsyncClient, dkeys: Keys) -> None:
         hitl = await create_hitl(dc, dkeys.test_headers, [WEB])

@@ -511,19 +511,20 @@ def require_pending(c: Confirmation) -> None:
 async def approval_link(
     session: AsyncSession, runtime: Runtime, principal: Principal, id_: str
 ) -> dict[str, Any]:
+    """A fresh single-use link to the hosted approval page, for a confirmation of any HITL config
+    (as proof.holdings issues one for Telegram and WhatsApp setups too). A decision taken
+    through it is recorded as what it is: the proof's ``channel`` says ``web``, not the chat
+    the config names, so a relying party can tell a link click from the approver's own chat."""
     c = await get(session, runtime, principal, id_)
     require_pending(c)
-    if not any(entry.get("type") == "web" for entry in c.channel_report):
-        raise BadRequest(
-            'This confirmation\'s HITL config has no web channel; add {"type": "web"} to it',
-            code="channel_not_configured",
-        )
     row, token = await links.issue(
         session, runtime, kind="web", subject_id=c.id, expires_at=c.expires_at
     )
+    url = links.url_for(runtime, token)
     return {
         "confirmation_id": c.id,
-        "url": links.url_for(runtime, token),
+        "approval_url": url,
+        "url": url,
         "token": token,
         "expires_at": isoformat_ms(row.expires_at),
         "single_use": True,

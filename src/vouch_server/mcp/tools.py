@@ -1352,8 +1352,9 @@ async def list_confirmations(
 
 @tool("confirmations", routes=("POST /api/v1/confirmations/{confirmation_id}/approval-link",))
 async def get_confirmation_approval_link(ctx: Context, confirmation_id: Id) -> Result:
-    """A signed, single-use link to the hosted approval page (the HITL config needs a "web"
-    channel). Give `url` to the human who decides; then `wait_for_confirmation`."""
+    """A signed, single-use link to the hosted approval page, for a confirmation of any HITL
+    config. Give `approval_url` to the human who decides; then `wait_for_confirmation`. A
+    decision made through it is recorded with channel "web"."""
     return Result.model_validate(
         await call(ctx, "POST", f"/api/v1/confirmations/{seg(confirmation_id)}/approval-link")
     )
