@@ -93,6 +93,6 @@ async def lock_pending_skipping(session: AsyncSession, ids: Sequence[str]) -> li
     rows = await session.scalars(
         select(Verification.id)
         .where(Verification.id.in_(ids), Verification.status == "pending")
-        .with_for_update()  # MUTATION
+        .with_for_update(skip_locked=True)
     )
     return list(rows.all())
