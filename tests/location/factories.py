@@ -1,5 +1,6 @@
-"""Location claims, stamps and proofs for tests; stamps are signed as Astral's plugins sign them
-(EIP-191 over the sorted-key ``JSON.stringify`` of the stamp without ``signatures``)."""
+"""Location claims, stamps and proofs for tests; stamps are signed as Astral's plugins sign them:
+EIP-191 over ``JSON.stringify`` of the stamp without ``signatures`` — keys sorted for the sensor
+plugins (their ``canonicalize``), in insertion order for witnesschain (its ``sign``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from vouch_server.location.plugins.common import unsigned_message
+from vouch_server.location.plugins import common, witnesschain
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASTRAL_FIXTURES = ("gpsd", "geoclue", "wifi-mls", "ip-geolocation")
@@ -42,12 +43,19 @@ def load_fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_bytes())  # type: ignore[no-any-return]
 
 
+def signed_text(unsigned: dict[str, Any]) -> str:
+    """The text the stamp's plugin signs (plugin-witnesschain: insertion order; others: sorted)."""
+    if unsigned.get("plugin") == "witnesschain":
+        return witnesschain.unsigned_message(unsigned)
+    return common.unsigned_message(unsigned)
+
+
 def sign(
     stamp: dict[str, Any], key: str = FIXTURE_KEY, *, signer: str | None = None
 ) -> dict[str, Any]:
     """``stamp`` with one fresh secp256k1 signature (``signer`` overrides the declared signer)."""
     unsigned = {k: v for k, v in copy.deepcopy(stamp).items() if k != "signatures"}
-    signed = Account.sign_message(encode_defunct(text=unsigned_message(unsigned)), private_key=key)
+    signed = Account.sign_message(encode_defunct(text=signed_text(unsigned)), private_key=key)
     account = Account.from_key(key)
     unsigned["signatures"] = [
         {

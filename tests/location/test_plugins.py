@@ -292,7 +292,7 @@ class TestWitnessChain:
     def test_uncertainty_widens_the_radius(self) -> None:
         stamp = make_stamp("witnesschain", signals=challenge_signals())
         evaluation = get_plugin("witnesschain").evaluate(stamp, make_claim(radius=100))  # type: ignore[union-attr]
-        assert evaluation.details["effectiveRadius"] == 100 + 5200
+        assert evaluation.details["effectiveRadiusMeters"] == 100 + 5200
         assert evaluation.details["knowLocUncertaintyKm"] == 5.2
 
     def test_uncertainty_defaults_to_50_km(self) -> None:
@@ -301,7 +301,7 @@ class TestWitnessChain:
         del signals["consolidatedResult"]
         stamp = make_stamp("witnesschain", signals=signals)
         evaluation = get_plugin("witnesschain").evaluate(stamp, make_claim(radius=100))  # type: ignore[union-attr]
-        assert evaluation.details["effectiveRadius"] == 100 + 50_000
+        assert evaluation.details["effectiveRadiusMeters"] == 100 + 50_000
 
 
 # -- proofmode -------------------------------------------------------------------------------
@@ -444,3 +444,60 @@ class TestVerificationIsReadOnly:
         before = copy.deepcopy(stamp)
         verify(stamp)
         assert stamp == before
+
+
+class TestWitnessChainPluginSignature:
+    """tests/location/fixtures/witnesschain.json was made by plugin-witnesschain's own code
+    (its test challenge, ``createWitnessChainStamp``, ``WitnessChainPlugin.sign``; see
+    tests/location/interop/astral.mjs): signed over ``JSON.stringify`` in insertion order."""
+
+    def test_the_plugins_own_stamp_verifies(self) -> None:
+        result = verify(load_fixture("witnesschain"))
+        assert result.valid
+        assert result.details["challengeSignerVerified"] is True
+
+    def test_eth_account_over_insertion_order_reproduces_the_plugins_signature(self) -> None:
+        stamp = load_fixture("witnesschain")
+        resigned = sign(stamp, OTHER_KEY)
+        assert resigned["signatures"][0]["value"] == stamp["signatures"][0]["value"]
+
+    def test_sorted_key_reordering_of_the_signed_stamp_is_refused(self) -> None:
+        stamp = load_fixture("witnesschain")
+        reordered = json.loads(json.dumps(stamp, sort_keys=True))
+        result = verify(reordered)
+        assert not result.signatures_valid
+        assert "stampSignatureMismatch" in result.details
+
+    def test_a_stamp_signed_over_sorted_keys_is_refused(self) -> None:
+        from vouch_server.location.plugins.common import unsigned_message as sorted_text
+
+        stamp = load_fixture("witnesschain")
+        unsigned = {k: v for k, v in stamp.items() if k != "signatures"}
+        forged = Account.sign_message(
+            encode_defunct(text=sorted_text(unsigned)), private_key=OTHER_KEY
+        )
+        stamp["signatures"][0]["value"] = "0x" + bytes(forged.signature).hex()
+        assert not verify(stamp).signatures_valid
+
+
+class TestWitnessChainTemporalOverlap:
+    """plugin-witnesschain ``evaluate.ts``: overlap over the shorter of the two durations."""
+
+    def evaluate(self, start: int, end: int) -> Any:
+        stamp = load_fixture("witnesschain")  # footprint 10 s
+        plugin = get_plugin("witnesschain")
+        assert plugin is not None
+        return plugin.evaluate(stamp, make_claim(start=start, end=end))
+
+    def test_ten_second_stamp_inside_a_sixty_second_claim_is_one(self) -> None:
+        start = load_fixture("witnesschain")["temporalFootprint"]["start"]
+        assert self.evaluate(start - 25, start + 35).temporal_overlap == 1.0
+
+    def test_half_of_the_stamp_inside_the_claim_is_a_half(self) -> None:
+        start = load_fixture("witnesschain")["temporalFootprint"]["start"]
+        assert self.evaluate(start + 5, start + 65).temporal_overlap == 0.5
+
+    def test_touching_windows_and_instant_claims_are_zero(self) -> None:
+        footprint = load_fixture("witnesschain")["temporalFootprint"]
+        assert self.evaluate(footprint["end"], footprint["end"] + 60).temporal_overlap == 0
+        assert self.evaluate(footprint["start"] + 1, footprint["start"] + 1).temporal_overlap == 0

@@ -191,6 +191,27 @@ def positive_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
+def geometry_distance_extension(
+    stamp_point: tuple[float, float] | None, claim_location: Any, effective_radius: float
+) -> Json | None:
+    """vouch's ``extensions.geometryDistance`` for a Point stamp and a non-Point claim, which
+    Astral gives no distance."""
+    if stamp_point is None or not isinstance(claim_location, dict):
+        return None
+    extended = geo.point_to_geometry_m(stamp_point[0], stamp_point[1], claim_location)
+    if extended is None:
+        return None
+    return {
+        "geometryDistance": {
+            "distanceMeters": extended,
+            "withinRadius": extended <= effective_radius,
+            "claimGeometry": claim_location.get("type"),
+            "method": "great-circle distance from the stamp point to the claim "
+            "geometry (0 inside a polygon), R = 6371000 m",
+        }
+    }
+
+
 def evaluate(stamp: Json, claim: Json, accuracy_m: float) -> StampEvaluation:
     """Astral's measurements, plus vouch's distance to a non-Point claim as an extension."""
     details: Json = {}
@@ -205,19 +226,11 @@ def evaluate(stamp: Json, claim: Json, accuracy_m: float) -> StampEvaluation:
         details["distanceMeters"] = geo.js_round(distance)
     else:
         details["distanceNote"] = "Complex geometry — no point-to-point distance"
-        claim_location = claim.get("location")
-        if stamp_point is not None and isinstance(claim_location, dict):
-            extended = geo.point_to_geometry_m(stamp_point[0], stamp_point[1], claim_location)
-            if extended is not None:
-                details["extensions"] = {
-                    "geometryDistance": {
-                        "distanceMeters": extended,
-                        "withinRadius": extended <= effective_radius,
-                        "claimGeometry": claim_location.get("type"),
-                        "method": "great-circle distance from the stamp point to the claim "
-                        "geometry (0 inside a polygon), R = 6371000 m",
-                    }
-                }
+        extensions = geometry_distance_extension(
+            stamp_point, claim.get("location"), effective_radius
+        )
+        if extensions is not None:
+            details["extensions"] = extensions
 
     footprint = stamp["temporalFootprint"]
     window = claim["time"]

@@ -9,11 +9,24 @@ flattened as ``signals.challengeId / challenger / challengeMessage / challengeSi
 to ``challengeSucceeded``, ``consolidatedResult {KnowLoc, KnowLocUncertainty, …}`` and
 ``knowLocUncertaintyKm``.
 
-Signatures are valid when the stamp's own signatures verify *and* the challenge message
-recovers to the challenger's address: the challenger's signature is the evidence, the stamp
-signature only wraps it. Signals are consistent when that signed message is about this stamp
-(its id, coordinates and outcome equal the stamp's) and the fields have their types. Within
-radius uses ``knowLocUncertaintyKm`` (km → m), 50 km when absent.
+The stamp's own signatures are checked the way plugin-witnesschain makes them: its ``sign``
+(``src/index.ts``) signs ``JSON.stringify(stamp)`` — the keys in the order the plugin created
+them, *not* sorted as the sensor plugins' ``canonicalize`` does — and its ``verify``
+(``src/verify.ts``, copied into Astral's service as ``plugins/witnesschain/verify.ts``) checks
+EIP-191 over ``JSON.stringify`` of the stamp without ``signatures``. So the text verified here is
+the stamp as received, in the order received, written as ``JSON.stringify`` writes it
+(``canonical.stringify``); a sorted-key rewrite of a signed stamp is a different text and fails.
+
+Signatures are valid when those stamp signatures verify *and* the challenge message recovers to
+the challenger's address: the challenger's signature is the evidence, the stamp signature only
+wraps it (Astral's service accepts a stamp with no challenge signature; vouch does not — see
+docs/location.md). Signals are consistent when that signed message is about this stamp (its id,
+coordinates and outcome equal the stamp's) and the fields have their types.
+
+Evaluation follows the plugin's own ``evaluate.ts``: haversine in its ``asin`` form, within
+radius = distance ≤ claim radius + ``knowLocUncertaintyKm`` × 1000 (50 km when absent), and its
+own temporal overlap — the overlapping duration over the *shorter* of the stamp's and the
+claim's durations (0 when they only touch or either is an instant).
 """
 
 from __future__ import annotations
@@ -22,12 +35,13 @@ import json
 import math
 from typing import Any, TypeGuard
 
-from vouch_server.location import geo
+from vouch_server.location import canonical, geo
 from vouch_server.location.plugins import common
 from vouch_server.location.plugins.base import Json, StampEvaluation, StampVerification
 from vouch_server.location.plugins.registry import register
 
 DEFAULT_UNCERTAINTY_KM = 50.0
+IP_SOURCES = ("ipapi.co", "ipregistry", "maxmind")  # the consolidated result's IP geolocators
 COORDINATE_TOLERANCE_DEG = 1e-7  # ≈ 1 cm: the same coordinates, written by another serializer
 
 
@@ -58,13 +72,83 @@ def _non_negative(value: Any) -> TypeGuard[int | float]:
 
 
 def uncertainty_km(signals: Json) -> float:
-    """``knowLocUncertaintyKm``, else the consolidated result's ``KnowLocUncertainty``, else
-    50 km."""
+    """``knowLocUncertaintyKm``, 50 km when absent (plugin-witnesschain ``evaluate.ts``: ``?? 50``;
+    a value that is not a number also counts as absent, and is reported by ``verify``)."""
     value = signals.get("knowLocUncertaintyKm")
-    if not _non_negative(value):
-        consolidated = signals.get("consolidatedResult")
-        value = consolidated.get("KnowLocUncertainty") if isinstance(consolidated, dict) else None
-    return float(value) if _non_negative(value) else DEFAULT_UNCERTAINTY_KM
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return DEFAULT_UNCERTAINTY_KM
+
+
+def unsigned_message(stamp: Json) -> str:
+    """What plugin-witnesschain signs: ``JSON.stringify`` of the stamp without ``signatures``,
+    keys in the order they were written (``src/index.ts`` ``sign``, ``src/verify.ts``)."""
+    return canonical.stringify({k: v for k, v in stamp.items() if k != "signatures"})
+
+
+def check_stamp_signatures(stamp: Json, details: Json) -> bool:
+    """Every stamp signature is secp256k1 EIP-191 over ``unsigned_message`` and recovers to its
+    signer."""
+    signatures = stamp.get("signatures") or []
+    if not signatures:
+        details["noSignatures"] = True
+        return False
+    message_hash = common.personal_sign_hash(unsigned_message(stamp))
+    for signature in signatures:
+        algorithm = signature.get("algorithm")
+        if algorithm != "secp256k1":
+            details["signatureError"] = (
+                f"Unsupported algorithm '{algorithm}' — only secp256k1 is verified"
+            )
+            return False
+        if not common.check_secp256k1(signature, message_hash, details):
+            return False
+    details["signatureCount"] = len(signatures)
+    return True
+
+
+def check_structure(stamp: Json, details: Json) -> bool:
+    """plugin-witnesschain's structure rule: Location Protocol 0.2, this plugin, a location and
+    a temporal footprint (the API schema has already required the other stamp fields)."""
+    valid = True
+    if stamp.get("lpVersion") != "0.2":
+        valid = False
+        details["lpVersionError"] = f"Expected '0.2', got '{stamp.get('lpVersion')}'"
+    if stamp.get("plugin") != WitnessChainPlugin.name:
+        valid = False
+        details["pluginMismatch"] = f"Expected 'witnesschain', got '{stamp.get('plugin')}'"
+    if not stamp.get("location") or not stamp.get("temporalFootprint"):
+        valid = False
+        details["missingFields"] = True
+    return valid
+
+
+def _rad(degrees: float) -> float:
+    return degrees * math.pi / 180  # evaluate.ts: (deg * Math.PI) / 180
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """plugin-witnesschain's haversine (``evaluate.ts``): the ``asin`` form, R = 6 371 000 m,
+    called with the stamp first — the same operations in the same order, so the same double."""
+    d_lat = _rad(lat2 - lat1)
+    d_lon = _rad(lon2 - lon1)
+    a = (
+        math.sin(d_lat / 2) ** 2
+        + math.cos(_rad(lat1)) * math.cos(_rad(lat2)) * math.sin(d_lon / 2) ** 2
+    )
+    return 2 * geo.EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def temporal_overlap(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
+    """plugin-witnesschain's ``temporalOverlap(a, b)``: the overlapping duration over the shorter
+    of the two durations; 0 when the windows are disjoint or only touch, or either is an
+    instant. (The generic rule divides by the claim's duration instead.)"""
+    overlap_start = max(a_start, b_start)
+    overlap_end = min(a_end, b_end)
+    if overlap_end <= overlap_start:
+        return 0.0
+    shorter = min(a_end - a_start, b_end - b_start)
+    return (overlap_end - overlap_start) / shorter if shorter > 0 else 0.0
 
 
 class WitnessChainPlugin:
@@ -78,7 +162,7 @@ class WitnessChainPlugin:
     def verify(self, stamp: Json) -> StampVerification:
         details: Json = {}
         signals = stamp.get("signals") or {}
-        structure = common.check_base_structure(stamp, self.name, details)
+        structure = check_structure(stamp, details)
         result, message, signature, challenger = _challenge(signals)
         if not result and (
             signals.get("challengeId") is None or signals.get("challengeSucceeded") is None
@@ -86,7 +170,7 @@ class WitnessChainPlugin:
             structure = False
             details["missingChallengeData"] = True
 
-        signatures = common.check_signatures(stamp, details)
+        signatures = check_stamp_signatures(stamp, details)
         if message is None or signature is None or challenger is None:
             signatures = False
             details["missingChallengeSignature"] = True
@@ -182,10 +266,43 @@ class WitnessChainPlugin:
         return consistent
 
     def evaluate(self, stamp: Json, claim: Json) -> StampEvaluation:
-        km = uncertainty_km(stamp.get("signals") or {})
-        result = common.evaluate(stamp, claim, km * 1000)
-        result.details["knowLocUncertaintyKm"] = km
-        return result
+        """plugin-witnesschain's ``evaluateWitnessChainStamp`` measurements and details."""
+        signals = stamp.get("signals") or {}
+        details: Json = {}
+        footprint, window = stamp["temporalFootprint"], claim["time"]
+        overlap = temporal_overlap(
+            footprint["start"], footprint["end"], window["start"], window["end"]
+        )
+        km = uncertainty_km(signals)
+        effective_radius = float(claim["radius"]) + km * 1000
+        stamp_point = geo.point_of(stamp.get("location"))
+        claim_point = geo.point_of(claim.get("location"))
+        distance: float | None = None
+        if stamp_point is not None and claim_point is not None:
+            distance = haversine_m(stamp_point[1], stamp_point[0], claim_point[1], claim_point[0])
+            details["distanceMeters"] = geo.js_round(distance)
+        else:
+            details["distanceNote"] = "Complex geometry — no point-to-point distance"
+            extensions = common.geometry_distance_extension(
+                stamp_point, claim.get("location"), effective_radius
+            )
+            if extensions is not None:
+                details["extensions"] = extensions
+        details["effectiveRadiusMeters"] = effective_radius
+        details["knowLocUncertaintyKm"] = km
+        details["temporalOverlap"] = overlap
+        consolidated = signals.get("consolidatedResult")
+        if isinstance(consolidated, dict):
+            present = [consolidated[k] for k in IP_SOURCES if k in consolidated]
+            if present:
+                details["ipSourcesAgreed"] = sum(1 for v in present if v is True)
+                details["ipSourcesTotal"] = len(present)
+            details["knowLocVerified"] = consolidated.get("KnowLoc") is True
+            details["challengeVerified"] = consolidated.get("verified") is True
+        if signals.get("challengeSucceeded") is False:
+            details["challengeFailed"] = True
+        within = distance is not None and distance <= effective_radius
+        return StampEvaluation(distance, overlap, within, details)
 
 
 plugin = register(WitnessChainPlugin())
