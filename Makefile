@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # Node.js interoperability clients: panva/jose (tokens) and Minka's own @minka/ledger-sdk (records).
-INTEROP := tests/e2e/interop tests/records/interop
+INTEROP := tests/e2e/interop tests/records/interop tests/location/interop
 
 $(STAMP): $(BIN)/python pyproject.toml sdk/python/pyproject.toml $(addsuffix /package-lock.json,$(INTEROP))
 	@echo "==> installing vouch-server and vouch-client with their dependencies (a few minutes on a first run)"
