@@ -26,6 +26,7 @@ from vouch_client import (
     PayloadTooLarge,
     PermissionDenied,
     RateLimited,
+    RetryPolicy,
     ServerError,
     TransportError,
     VouchError,
@@ -80,14 +81,26 @@ class Api:
         return result
 
 
+@pytest.fixture
+def slept() -> list[float]:
+    """The pauses the client asked for between retries (no time passes in tests)."""
+    return []
+
+
 @pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Api]:
+async def api(
+    request: pytest.FixtureRequest, recorder: Recorder, slept: list[float]
+) -> AsyncIterator[Api]:
     transport = httpx.MockTransport(recorder)
     if request.param == "sync":
-        with Client(BASE, api_key=KEY, transport=transport) as client:
+        with Client(BASE, api_key=KEY, transport=transport, sleep=slept.append) as client:
             yield Api(client)
     else:
-        async with AsyncClient(BASE, api_key=KEY, transport=transport) as aclient:
+
+        async def pause(seconds: float) -> None:
+            slept.append(seconds)
+
+        async with AsyncClient(BASE, api_key=KEY, transport=transport, sleep=pause) as aclient:
             yield Api(aclient)
 
 
@@ -422,3 +435,147 @@ class TestClientClose:
 
         with pytest.raises(RuntimeError, match="closed"):
             await client.health()
+
+
+@dataclass
+class Script:
+    """MockTransport handler answering with the next scripted outcome each time."""
+
+    outcomes: list[httpx.Response | Exception]
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def _ok(body: Any = None) -> httpx.Response:
+    return httpx.Response(200, json=body if body is not None else {"status": "healthy"})
+
+
+def _fail(status: int, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json=_envelope(f"http_{status}"), headers=headers)
+
+
+@pytest.fixture(params=["sync", "async"])
+def scripted(request: pytest.FixtureRequest, slept: list[float]) -> Any:
+    def build(*outcomes: httpx.Response | Exception, retry: RetryPolicy | None = None) -> Any:
+        script = Script(list(outcomes))
+        transport = httpx.MockTransport(script)
+        if request.param == "sync":
+            client: Client | AsyncClient = Client(
+                BASE, api_key=KEY, transport=transport, sleep=slept.append, retry=retry
+            )
+        else:
+
+            async def pause(seconds: float) -> None:
+                slept.append(seconds)
+
+            client = AsyncClient(BASE, api_key=KEY, transport=transport, sleep=pause, retry=retry)
+        return Api(client), script
+
+    return build
+
+
+class TestRetries:
+    async def test_a_429_is_sent_again_after_retry_after_even_for_a_post(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        api, script = scripted(_fail(429, **{"Retry-After": "3"}), _ok({"id": "v1"}))
+        created = await api("create_verification", "phone", "telegram", "+14155550100")
+        assert created == {"id": "v1"}
+        assert slept == [3.0] and len(script.requests) == 2
+        assert script.requests[0].content == script.requests[1].content
+
+    async def test_a_gateway_error_on_a_read_backs_off_and_retries(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        api, script = scripted(_fail(503), _fail(502), _ok())
+        assert (await api("health"))["status"] == "healthy"
+        assert len(script.requests) == 3
+        assert len(slept) == 2 and 0 <= slept[0] <= 0.5 and 0 <= slept[1] <= 1.0
+
+    @pytest.mark.parametrize(
+        ("outcome", "error"),
+        [
+            (lambda: _fail(503), ServerError),  # a POST may have run: never sent twice
+            (lambda: httpx.ReadTimeout("slow"), TransportError),  # sent, answer lost
+        ],
+    )
+    async def test_a_post_that_may_have_run_is_not_sent_again(
+        self, scripted: Any, slept: list[float], outcome: Any, error: type[Exception]
+    ) -> None:
+        api, script = scripted(outcome(), _ok())
+        with pytest.raises(error):
+            await api("create_verification", "phone", "telegram", "+14155550100")
+        assert len(script.requests) == 1 and slept == []
+
+    async def test_a_connection_never_made_is_retried_for_a_post(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        api, script = scripted(httpx.ConnectError("refused"), _ok({"id": "v1"}))
+        assert (await api("create_verification", "phone", "telegram", "+1415555010"))["id"]
+        assert len(script.requests) == 2 and len(slept) == 1
+
+    async def test_a_500_is_not_retried(self, scripted: Any, slept: list[float]) -> None:
+        api, script = scripted(_fail(500), _ok())
+        with pytest.raises(ServerError):
+            await api("health")
+        assert len(script.requests) == 1
+
+    async def test_retries_run_out_and_the_last_error_stands(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        api, script = scripted(*[_fail(429, **{"Retry-After": "3600"})] * 3)
+        with pytest.raises(RateLimited) as info:
+            await api("health")
+        assert info.value.retry_after == 3600
+        assert len(script.requests) == 3  # the first try and two retries
+        assert slept == [30.0, 30.0]  # a long Retry-After is capped at max_delay
+
+    async def test_retries_can_be_switched_off(self, scripted: Any, slept: list[float]) -> None:
+        api, script = scripted(_fail(429), _ok(), retry=RetryPolicy(max_retries=0))
+        with pytest.raises(RateLimited):
+            await api("health")
+        assert len(script.requests) == 1 and slept == []
+
+
+class TestIterators:
+    async def test_iter_verifications_follows_the_cursor_to_the_end(self, scripted: Any) -> None:
+        pages = [
+            {
+                "data": [{"id": "c"}, {"id": "b"}],
+                "pagination": {"hasMore": True, "nextCursor": "b"},
+            },
+            {"data": [{"id": "a"}], "pagination": {"hasMore": False}},
+        ]
+        api, script = scripted(*[_ok(p) for p in pages])
+        result = api.client.iter_verifications(limit=2, status="verified")
+        if isinstance(api.client, AsyncClient):
+            ids = [item["id"] async for item in result]
+        else:
+            ids = [item["id"] for item in result]
+        assert ids == ["c", "b", "a"]
+        params = [dict(r.url.params) for r in script.requests]
+        assert params == [
+            {"limit": "2", "status": "verified"},
+            {"limit": "2", "status": "verified", "cursor": "b"},
+        ]
+
+    async def test_iter_revocations_follows_next_cursor(self, scripted: Any) -> None:
+        entry = {"proof_id": "p", "revoked_at": "2026-01-01T00:00:00.000Z", "reason": "fraud"}
+        pages = [
+            {"revoked": [entry], "has_more": True, "next_cursor": "k1"},
+            {"revoked": [{**entry, "proof_id": "q"}], "has_more": False, "next_cursor": None},
+        ]
+        api, script = scripted(*[_ok(p) for p in pages])
+        result = api.client.iter_revocations()
+        if isinstance(api.client, AsyncClient):
+            ids = [e["proof_id"] async for e in result]
+        else:
+            ids = [e["proof_id"] for e in result]
+        assert ids == ["p", "q"]
+        assert dict(script.requests[1].url.params)["cursor"] == "k1"

@@ -56,6 +56,7 @@ EXPECTED_ALL = [
     "ProofTooOld",
     "ProofValidation",
     "RateLimited",
+    "RetryPolicy",
     "RevocationListPage",
     "RevocationListUnavailable",
     "RevokeReason",

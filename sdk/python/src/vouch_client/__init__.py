@@ -3,7 +3,7 @@
 from vouch_client._webhooks import WebhookVerificationError, verify_webhook
 
 from ._approvals import Approval, ApprovalDenied, require_approval
-from ._client import AsyncClient, Client
+from ._client import AsyncClient, Client, RetryPolicy
 from ._errors import (
     AuthenticationError,
     BadRequest,
@@ -78,6 +78,7 @@ __all__ = [
     "ProofTooOld",
     "ProofValidation",
     "RateLimited",
+    "RetryPolicy",
     "RevocationListPage",
     "RevocationListUnavailable",
     "RevokeReason",

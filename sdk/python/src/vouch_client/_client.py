@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,6 +31,7 @@ from ._types import (
     JSONWebKeySet,
     ProofValidation,
     RevocationListPage,
+    RevokedEntry,
     RevokeReason,
     VerificationList,
 )
@@ -36,7 +40,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["AsyncClient", "Client", "RetryPolicy"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_TIMEOUT = 10.0
@@ -116,10 +120,12 @@ def _list_verifications(
     type: str | None,
     channel: str | None,
     external_user_id: str | None,
+    cursor: str | None = None,
 ) -> _Call:
     params = _compact(
         {
             "page": page,
+            "cursor": cursor,
             "limit": limit,
             "status": status,
             "type": type,
@@ -218,6 +224,12 @@ def _error_for(response: httpx.Response) -> VouchError:
     return cls(status, code, message, details, request_id, response=response)
 
 
+def _next_cursor(page: Mapping[str, Any]) -> str | None:
+    pagination = page.get("pagination") or {}
+    cursor = pagination.get("nextCursor")
+    return cursor if pagination.get("hasMore") and isinstance(cursor, str) and cursor else None
+
+
 def _decode(response: httpx.Response) -> Any:
     if not response.is_success:
         raise _error_for(response)
@@ -234,8 +246,65 @@ def _decode(response: httpx.Response) -> Any:
         ) from exc
 
 
+# ---------------------------------------------------------------- retries
+
+DEFAULT_MAX_RETRIES = 2
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# 429: refused before any work, so any method may be sent again. 502/503/504: a gateway or an
+# overloaded server; the request may or may not have run, so only idempotent methods retry.
+_RETRY_ANY = frozenset({429})
+_RETRY_IDEMPOTENT = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When and how long to wait before sending a request again.
+
+    ``max_retries`` extra attempts at most; the wait is the server's ``Retry-After`` when it
+    sends one (capped at ``max_delay``), else ``backoff`` doubled each time with full jitter.
+    Connection failures before anything was sent (``httpx.ConnectError``, ``ConnectTimeout``)
+    are retried for any method; other transport errors for idempotent methods only.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff: float = 0.5
+    max_delay: float = 30.0
+
+    def wait(
+        self,
+        method: str,
+        attempt: int,
+        *,
+        response: httpx.Response | None = None,
+        error: httpx.RequestError | None = None,
+        jitter: float = 1.0,
+    ) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None to stop here."""
+        if attempt >= self.max_retries:
+            return None
+        if error is not None:
+            sent_nothing = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+            if not (sent_nothing or method in _IDEMPOTENT):
+                return None
+        elif response is not None:
+            status = response.status_code
+            if not (
+                status in _RETRY_ANY or (status in _RETRY_IDEMPOTENT and method in _IDEMPOTENT)
+            ):
+                return None
+            told = _retry_after(response, {})
+            if told is not None:
+                return float(min(told, self.max_delay))
+        else:
+            return None
+        return float(min(self.backoff * (2**attempt), self.max_delay) * jitter)
+
+
 class _Base:
-    def __init__(self, base_url: str, api_key: str | None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str | None, retry: RetryPolicy | None = None
+    ) -> None:
+        self.retry = retry if retry is not None else RetryPolicy()
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         self._headers = {
@@ -275,21 +344,68 @@ class Client(_Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if transport is not None and http_client is not None:
             raise ValueError("pass transport or http_client, not both")
-        super().__init__(base_url, api_key)
+        super().__init__(base_url, api_key, retry)
+        self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=timeout, transport=transport)
 
     def _send(self, call: _Call) -> Any:
-        try:
-            response = self._http.request(
-                call.method, self.base_url + call.path, **self._request_kwargs(call)
-            )
-        except httpx.RequestError as exc:
-            raise _transport_error(exc) from exc
-        return _decode(response)
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    call.method, self.base_url + call.path, **self._request_kwargs(call)
+                )
+            except httpx.RequestError as exc:
+                delay = self.retry.wait(call.method, attempt, error=exc, jitter=random.random())
+                if delay is None:
+                    raise _transport_error(exc) from exc
+            else:
+                delay = self.retry.wait(
+                    call.method, attempt, response=response, jitter=random.random()
+                )
+                if delay is None:
+                    return _decode(response)
+                response.close()
+            self._sleep(delay)
+            attempt += 1
+
+    def iter_verifications(
+        self,
+        *,
+        limit: int = 100,
+        status: str | None = None,
+        type: str | None = None,
+        channel: str | None = None,
+        external_user_id: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every verification matching the filters, newest first, page by page (keyset
+        ``cursor``: rows created meanwhile never shift or repeat an item)."""
+        cursor: str | None = None
+        while True:
+            call = _list_verifications(None, limit, status, type, channel, external_user_id, cursor)
+            page = cast(VerificationList, self._send(call))
+            yield from page["data"]
+            cursor = _next_cursor(page)
+            if cursor is None:
+                return
+
+    def iter_revocations(
+        self, *, since: str | datetime | None = None, limit: int | None = None
+    ) -> Iterator[RevokedEntry]:
+        """Every entry of the revocation list, as sent (not verified: use ``Verifier``)."""
+        cursor: str | None = None
+        while True:
+            page = cast(RevocationListPage, self._send(_revocation_list(since, cursor, limit)))
+            yield from page["revoked"]
+            cursor = page.get("next_cursor") if page.get("has_more") else None
+            if not cursor:
+                return
 
     def create_verification(
         self,
@@ -415,21 +531,71 @@ class AsyncClient(_Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if transport is not None and http_client is not None:
             raise ValueError("pass transport or http_client, not both")
-        super().__init__(base_url, api_key)
+        super().__init__(base_url, api_key, retry)
+        self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def _send(self, call: _Call) -> Any:
-        try:
-            response = await self._http.request(
-                call.method, self.base_url + call.path, **self._request_kwargs(call)
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    call.method, self.base_url + call.path, **self._request_kwargs(call)
+                )
+            except httpx.RequestError as exc:
+                delay = self.retry.wait(call.method, attempt, error=exc, jitter=random.random())
+                if delay is None:
+                    raise _transport_error(exc) from exc
+            else:
+                delay = self.retry.wait(
+                    call.method, attempt, response=response, jitter=random.random()
+                )
+                if delay is None:
+                    return _decode(response)
+                await response.aclose()
+            await self._sleep(delay)
+            attempt += 1
+
+    async def iter_verifications(
+        self,
+        *,
+        limit: int = 100,
+        status: str | None = None,
+        type: str | None = None,
+        channel: str | None = None,
+        external_user_id: str | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """See :meth:`Client.iter_verifications`."""
+        cursor: str | None = None
+        while True:
+            call = _list_verifications(None, limit, status, type, channel, external_user_id, cursor)
+            page = cast(VerificationList, await self._send(call))
+            for item in page["data"]:
+                yield item
+            cursor = _next_cursor(page)
+            if cursor is None:
+                return
+
+    async def iter_revocations(
+        self, *, since: str | datetime | None = None, limit: int | None = None
+    ) -> AsyncIterator[RevokedEntry]:
+        """See :meth:`Client.iter_revocations`."""
+        cursor: str | None = None
+        while True:
+            page = cast(
+                RevocationListPage, await self._send(_revocation_list(since, cursor, limit))
             )
-        except httpx.RequestError as exc:
-            raise _transport_error(exc) from exc
-        return _decode(response)
+            for entry in page["revoked"]:
+                yield entry
+            cursor = page.get("next_cursor") if page.get("has_more") else None
+            if not cursor:
+                return
 
     async def create_verification(
         self,
