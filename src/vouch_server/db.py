@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+# Alembic (1.18+) logs "setup plugin …" at INFO for each of its built-in autogenerate plugins
+# as they are imported, which `vouch serve` (logging already configured) printed seven times on
+# every start. Only that logger is quietened, before alembic is imported: "Running upgrade …"
+# comes from alembic.runtime.migration and stays. The logging set-up (dictConfig with
+# disable_existing_loggers=False, no "alembic" entry) leaves this level alone.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-from vouch_server.config import Settings
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+
+from vouch_server.config import Settings  # noqa: E402
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
