@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.fixtures.tenancy import Keys
 from tests.fixtures.verifications import PHONE, create_verification
+from vouch_server.control import service as control_service
+from vouch_server.kit.clock import utcnow
 from vouch_server.models import Proof
 from vouch_server.runtime import Runtime
 
@@ -39,11 +42,15 @@ class TestConcurrentSubmissions:
         assert final["attempts"] == 0
 
     async def test_concurrent_wrong_codes_never_exceed_max_attempts(
-        self, client: httpx.AsyncClient, keys: Keys
+        self, client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         data = await create_verification(
             client, keys.test_headers, type="email", channel="email", identifier="a@example.com"
         )
+        # The 1 s backoff must not run out while 20 requests queue on a loaded machine: the
+        # service's "now" stands still for the burst, so only the atomic UPDATE decides.
+        frozen = utcnow()
+        monkeypatch.setattr(control_service, "utcnow", lambda: frozen)
         wrong = "AAAAAA" if data["challenge"]["code"] != "AAAAAA" else "BBBBBB"
         url = f"/api/v1/verifications/{data['id']}/submit"
         responses = await asyncio.gather(
