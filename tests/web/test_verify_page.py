@@ -4,6 +4,8 @@ CSRF token, refusals as HTML pages with their status, test mode, headers, and th
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -203,6 +205,47 @@ class TestStart:
         assert posted.status_code == 400
         assert "not offered" in posted.text
         assert await verification_count(runtime) == before
+
+    async def test_a_start_refused_after_its_verification_was_made_leaves_nothing(
+        self, client: httpx.AsyncClient, keys: Keys, runtime: Runtime
+    ) -> None:
+        # Live email without outbound mail: control makes the verification, then refuses it
+        # (channel_not_configured); the page must not commit the half-made verification.
+        created = await make_request(
+            client, keys.live_headers, assets=[{"type": "email", "allowed_channels": ["email"]}]
+        )
+        url = f"/verify/{created['id']}"
+        csrf = csrf_of((await client.get(url)).text)
+        before = await verification_count(runtime)
+        posted = await client.post(
+            url, data={"csrf": csrf, "asset": "0", "identifier": "jane@example.com"}
+        )
+        assert posted.status_code == 400
+        assert "outbound mail" in posted.text
+        assert await verification_count(runtime) == before
+        state = (await client.get(f"{REQUESTS}/{created['id']}", headers=keys.live_headers)).json()
+        assert state["assets"][0]["verification_id"] is None
+
+    async def test_a_forged_challenge_cookie_is_ignored(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        created = await make_request(client, keys.test_headers)
+        url = f"/verify/{created['id']}"
+        csrf = csrf_of((await client.get(url)).text)
+        posted = await client.post(
+            url, data={"csrf": csrf, "asset": "0", "identifier": PHONE, "channel": "telegram"}
+        )
+        genuine = posted.cookies["vouch_verify"]
+        payload, _, _ = genuine.rpartition(".")
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data["0"]["c"]["deep_link"] = "https://evil.example/phish"
+        forged = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+        client.cookies.set("vouch_verify", f"{forged}.{genuine.rpartition('.')[2]}")
+        page = (await client.get(url)).text
+        assert "evil.example" not in page
+        assert 'id="asset-0-code"' not in page  # nothing trusted: the start form again
+        client.cookies.set("vouch_verify", genuine)
+        assert 'id="asset-0-code"' in (await client.get(url)).text
 
     @pytest.mark.parametrize("csrf", [None, "", "forged"])
     async def test_missing_or_wrong_csrf_token_is_403_and_creates_nothing(
