@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from vouch_server.kit.clock import utcnow
 from vouch_server.runtime import Runtime
@@ -320,6 +322,218 @@ class TestVerify:
 
     def test_only_asymmetric_algorithms_are_allowed(self) -> None:
         assert set(ALLOWED_ALGORITHMS) == {"RS256", "ES256", "EdDSA"}
+
+
+@contextlib.contextmanager
+def _frozen_pyjwt_clock(now: float) -> Iterator[None]:
+    """PyJWT reads ``datetime.now`` in jwt.api_jwt; the reference it is compared with gets the
+    same instant as the server's injected clock."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.fromtimestamp(now, tz)
+
+    original = jwt.api_jwt.datetime  # type: ignore[attr-defined]
+    jwt.api_jwt.datetime = Frozen  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        jwt.api_jwt.datetime = original  # type: ignore[attr-defined]
+
+
+async def _sign_raw(runtime: Runtime, header: dict[str, Any], payload: bytes) -> str:
+    """A token signed by the active (RS256) key over exactly these header and payload bytes, for
+    shapes PyJWT's encoder would not write."""
+    async with runtime.db.session() as session:
+        active = await runtime.keyring.active(session)
+    assert active.alg == "RS256"
+    signing_input = f"{_b64json({'kid': active.kid, **header})}.{_b64(payload)}"
+    signature = active.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"
+
+
+async def _verify_at(runtime: Runtime, token: str, now: float) -> str | None:
+    """The reason the token fails at ``now``, or None when it verifies."""
+    try:
+        async with runtime.db.session() as session:
+            await runtime.tokens.verify(session, token, now=datetime.fromtimestamp(now, UTC))
+    except TokenInvalid as exc:
+        return exc.reason
+    return None
+
+
+class TestVerifyHeader:
+    """The header checks PyJWT's decode made and the fast path has to make itself."""
+
+    @pytest.mark.parametrize(
+        "extra",
+        [{"crit": ["exp"]}, {"crit": ["b64"], "b64": False}, {"b64": True}, {"crit": []}],
+        ids=["crit", "b64-false", "b64-true", "empty-crit"],
+    )
+    async def test_extensions_are_refused_though_the_signature_is_good(
+        self, runtime: Runtime, extra: dict[str, Any]
+    ) -> None:
+        token = await _sign_raw(
+            runtime, {"alg": "RS256", "typ": "JWT", **extra}, json.dumps(_claims(runtime)).encode()
+        )
+        assert await _reason(runtime, token) == "malformed"
+        plain = await _sign_raw(
+            runtime, {"alg": "RS256", "typ": "JWT"}, json.dumps(_claims(runtime)).encode()
+        )
+        assert await _verify(runtime, plain)  # the same token without the extension verifies
+
+    async def test_a_kid_that_is_not_a_string_is_malformed(self, runtime: Runtime) -> None:
+        async with runtime.db.session() as session:
+            active = await runtime.keyring.active(session)
+        claims = json.dumps(_claims(runtime)).encode()
+        signing_input = f"{_b64json({'alg': 'RS256', 'kid': 7})}.{_b64(claims)}"
+        signature = active.private_key.sign(
+            signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+        assert await _reason(runtime, f"{signing_input}.{_b64(signature)}") == "malformed"
+
+    @pytest.mark.parametrize(
+        "mangle",
+        [
+            lambda t: t + "=",  # padding on the signature
+            lambda t: t.replace(".", "=.", 1),  # padding on the header
+            lambda t: t.replace(".", ".+", 1),  # the standard alphabet
+            lambda t: " " + t,
+            lambda t: t + "\n",
+            lambda t: t + ".",  # four segments
+        ],
+        ids=["pad-sig", "pad-header", "plus", "space", "newline", "four"],
+    )
+    async def test_not_strict_base64url_is_malformed(self, runtime: Runtime, mangle: Any) -> None:
+        token = mangle((await _mint(runtime)).token)
+        public = serialization.load_pem_public_key(await _public_pem(runtime))
+        with pytest.raises(jwt.PyJWTError):  # PyJWT refuses each of them too
+            jwt.decode(token, public, algorithms=["RS256"], options={"verify_aud": False})
+        assert await _reason(runtime, token) == "malformed"
+
+    async def test_a_respelt_signature_is_refused(self, runtime: Runtime) -> None:
+        """RS256 signatures are 256 bytes: 342 characters with 2 unused low bits in the last;
+        setting one spells the same bytes differently, which strict base64url refuses."""
+        header, payload, signature = (await _mint(runtime)).token.split(".")
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        respelt = signature[:-1] + alphabet[alphabet.index(signature[-1]) | 1]
+        assert respelt != signature
+        assert await _reason(runtime, f"{header}.{payload}.{respelt}") == "malformed"
+
+
+class TestVerifyClaims:
+    """exp, nbf and iat against an injected clock, at their boundaries (leeway 0, as PyJWT's
+    default was), and the types PyJWT insisted on."""
+
+    NOW = 1_780_000_000
+
+    def _payload(self, runtime: Runtime, **overrides: Any) -> bytes:
+        claims = _claims(runtime, iat=self.NOW - 60, exp=self.NOW + 60)
+        claims.update(overrides)
+        return json.dumps(claims).encode()
+
+    async def _token(self, runtime: Runtime, **overrides: Any) -> str:
+        return await _sign_raw(
+            runtime, {"alg": "RS256", "typ": "JWT"}, self._payload(runtime, **overrides)
+        )
+
+    async def test_exp_passes_at_its_second(self, runtime: Runtime) -> None:
+        token = await self._token(runtime, exp=self.NOW)
+        assert await _verify_at(runtime, token, self.NOW - 1) is None
+        assert await _verify_at(runtime, token, self.NOW - 0.001) is None
+        assert await _verify_at(runtime, token, self.NOW) == "expired"
+
+    async def test_iat_in_the_future_is_refused(self, runtime: Runtime) -> None:
+        token = await self._token(runtime, iat=self.NOW)
+        assert await _verify_at(runtime, token, self.NOW) is None
+        assert await _verify_at(runtime, token, self.NOW - 1) == "malformed"
+
+    async def test_nbf_in_the_future_is_refused(self, runtime: Runtime) -> None:
+        token = await self._token(runtime, nbf=self.NOW)
+        assert await _verify_at(runtime, token, self.NOW) is None
+        assert await _verify_at(runtime, token, self.NOW - 1) == "malformed"
+
+    async def test_the_service_clock_is_used_without_now(self, runtime: Runtime) -> None:
+        real_now = int(utcnow().timestamp())
+        token = await self._token(runtime, iat=real_now - 5, exp=real_now - 1)
+        assert await _reason(runtime, token) == "expired"
+
+    @pytest.mark.parametrize("name", ["exp", "iat", "nbf"])
+    @pytest.mark.parametrize("value", ["1780000060", True, [1], {"n": 1}], ids=repr)
+    async def test_a_date_that_is_not_a_number_is_malformed(
+        self, runtime: Runtime, name: str, value: Any
+    ) -> None:
+        token = await self._token(runtime, **{name: value})
+        assert await _verify_at(runtime, token, self.NOW) == "malformed"
+
+    @pytest.mark.parametrize("name", ["exp", "nbf", "iat"])
+    @pytest.mark.parametrize("spelling", ["Infinity", "-Infinity", "NaN"])
+    async def test_a_date_that_is_not_finite_is_malformed(
+        self, runtime: Runtime, name: str, spelling: str
+    ) -> None:
+        payload = self._payload(runtime, **{name: "@"}).replace(b'"@"', spelling.encode())
+        token = await _sign_raw(runtime, {"alg": "RS256", "typ": "JWT"}, payload)
+        assert await _verify_at(runtime, token, self.NOW) == "malformed"
+
+    @pytest.mark.parametrize(("name", "value"), [("sub", 5), ("jti", 5), ("jti", None)])
+    async def test_sub_and_jti_must_be_strings(
+        self, runtime: Runtime, name: str, value: Any
+    ) -> None:
+        payload = self._payload(runtime, **{name: "@"}).replace(b'"@"', json.dumps(value).encode())
+        token = await _sign_raw(runtime, {"alg": "RS256", "typ": "JWT"}, payload)
+        assert await _verify_at(runtime, token, self.NOW) == "malformed"
+
+    @pytest.mark.parametrize("value", [5, ["https://vouch.test"], None])
+    async def test_iss_must_be_ours_as_a_string(self, runtime: Runtime, value: Any) -> None:
+        payload = self._payload(runtime, iss="@").replace(b'"@"', json.dumps(value).encode())
+        token = await _sign_raw(runtime, {"alg": "RS256", "typ": "JWT"}, payload)
+        expected = "malformed" if value is None else "issuer_mismatch"
+        assert await _verify_at(runtime, token, self.NOW) == expected
+
+    async def test_aud_is_not_checked(self, runtime: Runtime) -> None:
+        token = await self._token(runtime, aud="https://someone.example")
+        assert await _verify_at(runtime, token, self.NOW) is None
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {},
+            {"exp": NOW},
+            {"exp": NOW + 1},
+            {"iat": NOW + 1},
+            {"nbf": NOW + 1},
+            {"nbf": NOW},
+            {"exp": 1.5e9},
+            {"exp": True},
+            {"sub": 5},
+            {"jti": 5},
+            {"iss": "https://other.example"},
+            {"iss": 5},
+            {"aud": "x"},
+        ],
+        ids=repr,
+    )
+    async def test_accepts_exactly_what_pyjwt_accepts(
+        self, runtime: Runtime, overrides: dict[str, Any]
+    ) -> None:
+        """The same signed token and clock to PyJWT's decode, as the server called it before."""
+        token = await self._token(runtime, **overrides)
+        async with runtime.db.session() as session:
+            public = (await runtime.keyring.active(session)).private_key.public_key()
+        with _frozen_pyjwt_clock(self.NOW):
+            try:
+                jwt.decode(
+                    token,
+                    public,
+                    algorithms=["RS256"],
+                    issuer=runtime.settings.effective_issuer,
+                    options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
+                )
+                pyjwt_accepts = True
+            except jwt.PyJWTError:
+                pyjwt_accepts = False
+        assert (await _verify_at(runtime, token, self.NOW) is None) is pyjwt_accepts
 
 
 class TestEpochToDatetime:

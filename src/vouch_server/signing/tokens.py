@@ -12,6 +12,7 @@ otherwise in the same format as a live proof's.
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vouch_client import jws
 from vouch_server.config import Settings
 from vouch_server.kit.clock import utcnow
 from vouch_server.signing import status_list
@@ -139,39 +141,75 @@ class TokenService:
             headers={"kid": key.kid, "typ": status_list.TOKEN_TYPE},
         )
 
-    async def verify(self, session: AsyncSession, token: str) -> VerifiedToken:
+    async def verify(
+        self, session: AsyncSession, token: str, *, now: datetime | None = None
+    ) -> VerifiedToken:
         """Signature (by a published *proof* key of either environment), ``iss`` and ``exp``;
-        raises ``TokenInvalid`` with the reason."""
+        raises ``TokenInvalid`` with the reason.
+
+        The compact JWS is verified by ``vouch_client.jws`` (strict base64url, RFC 7518 parameters
+        on ``cryptography``'s primitives), the SDK's own verifier; the claims are checked here
+        exactly as PyJWT's ``decode`` checked them before (``check_claims``)."""
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as exc:
+            header = jws.read_header(token)
+        except jws.MalformedJWS as exc:
             raise TokenInvalid("malformed", "Proof token is not a well-formed JWT") from exc
         kid = header.get("kid")
         alg = header.get("alg")
+        if kid is not None and not isinstance(kid, str):  # as PyJWT's header check refused it
+            raise TokenInvalid("malformed", "Proof token is not a well-formed JWT")
         if not isinstance(kid, str) or alg not in ALLOWED_ALGORITHMS:
             raise TokenInvalid("invalid_signature", "Proof token is not signed by a vouch key")
         key = await self.keyring.published_key(session, kid)
         if key is None or key.alg != alg or key.purpose != PURPOSE_PROOF:
             raise TokenInvalid("invalid_signature", "Proof token is not signed by a vouch key")
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key.verifier,
-                algorithms=[key.alg],
-                issuer=self.settings.effective_issuer,
-                options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise TokenInvalid("expired", "Proof token has expired") from exc
-        except jwt.InvalidIssuerError as exc:
-            raise TokenInvalid("issuer_mismatch", "Proof token was issued by someone else") from exc
-        except jwt.InvalidSignatureError as exc:
+            claims = jws.verify_compact(token, key.alg, key.verifier)
+        except jws.BadSignature as exc:
             raise TokenInvalid("invalid_signature", "Proof token signature is invalid") from exc
-        except jwt.DecodeError as exc:
+        except jws.MalformedJWS as exc:
             raise TokenInvalid("malformed", "Proof token could not be decoded") from exc
-        except jwt.InvalidTokenError as exc:
-            raise TokenInvalid("malformed", f"Proof token is invalid: {exc}") from exc
+        check_claims(claims, (now or utcnow()).timestamp(), issuer=self.settings.effective_issuer)
         return VerifiedToken(claims, key.environment)
+
+
+# Seconds of clock difference allowed on exp, nbf and iat (PyJWT's default, which the server
+# used before: its own clock both mints and checks, so none is needed).
+LEEWAY_SECONDS = 0.0
+REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub")
+
+
+def _numeric_date(claims: dict[str, Any], name: str) -> float:
+    value = claims[name]
+    # RFC 7519 §2 NumericDate: a finite JSON number (not true, not a numeric string, not the
+    # NaN/Infinity Python's json reads and PyJWT's int() refused).
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TokenInvalid("malformed", f"Proof token is invalid: {name} is not a NumericDate")
+    return value
+
+
+def check_claims(
+    claims: dict[str, Any], now: float, *, issuer: str, leeway: float = LEEWAY_SECONDS
+) -> None:
+    """The registered claims of a verified proof token, in the order and with the outcomes of
+    PyJWT's ``decode(..., issuer=, options={"require": [exp, iat, iss, sub], "verify_aud":
+    False})``: required claims present, ``iat`` and ``nbf`` not in the future, ``exp`` not
+    passed, ``iss`` ours, ``sub`` and ``jti`` strings. ``aud`` is not checked (proofs carry
+    none)."""
+    for name in REQUIRED_CLAIMS:
+        if claims.get(name) is None:
+            raise TokenInvalid("malformed", f'Proof token is invalid: it has no "{name}" claim')
+    if _numeric_date(claims, "iat") > now + leeway:
+        raise TokenInvalid("malformed", "Proof token is invalid: it is not yet valid (iat)")
+    if "nbf" in claims and _numeric_date(claims, "nbf") > now + leeway:
+        raise TokenInvalid("malformed", "Proof token is invalid: it is not yet valid (nbf)")
+    if _numeric_date(claims, "exp") <= now - leeway:
+        raise TokenInvalid("expired", "Proof token has expired")
+    if claims["iss"] != issuer:
+        raise TokenInvalid("issuer_mismatch", "Proof token was issued by someone else")
+    for name in ("sub", "jti"):
+        if name in claims and not isinstance(claims[name], str):
+            raise TokenInvalid("malformed", f"Proof token is invalid: {name} is not a string")
 
 
 def epoch_to_datetime(value: int) -> datetime:

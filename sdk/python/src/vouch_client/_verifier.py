@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 import jwt
 
-from vouch_client.jws import BadSignature, MalformedJWS, verify_compact
+from vouch_client.jws import BadSignature, MalformedJWS, read_header, verify_compact
 
 from ._errors import (
     ClaimMismatch,
@@ -410,8 +410,9 @@ class _Core:
         if cached is not None:
             return cached
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
+            # Strict base64url and JSON; crit/b64 (extensions vouch never signs) refused.
+            header = read_header(token)
+        except MalformedJWS as exc:
             raise MalformedProof(f"unreadable token header: {exc}") from exc
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self.algorithms:
@@ -419,10 +420,6 @@ class _Core:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise MalformedProof("token header has no kid")
-        if "crit" in header or "b64" in header:
-            # RFC 7515 §4.1.11: extensions a verifier does not understand must be refused;
-            # vouch signs none (RFC 7797's unencoded payload among them).
-            raise MalformedProof("token header asks for extensions this verifier does not know")
         if len(self._headers) >= _HEADER_CACHE_SIZE:
             self._headers.clear()
         self._headers[segment] = (alg, kid)
@@ -572,9 +569,9 @@ class _Core:
             return RevocationListUnavailable(f"status list {uri}: {why}")
 
         try:
-            header = jwt.get_unverified_header(token)
             alg, kid = self.parse_header(token)
-        except (jwt.PyJWTError, ProofInvalid) as exc:
+            header = read_header(token)
+        except (MalformedJWS, ProofInvalid) as exc:
             raise fail(str(exc)) from exc
         if header.get("typ") != STATUS_LIST_TYPE:  # §5.1: the one thing that marks a list
             raise fail(f"typ is {header.get('typ')!r}, not {STATUS_LIST_TYPE!r}")

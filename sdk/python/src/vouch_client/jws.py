@@ -24,7 +24,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-__all__ = ["BadSignature", "JWSError", "MalformedJWS", "b64url_decode", "verify_compact"]
+__all__ = [
+    "BadSignature",
+    "JWSError",
+    "MalformedJWS",
+    "b64url_decode",
+    "read_header",
+    "verify_compact",
+]
 
 
 class JWSError(Exception):
@@ -73,6 +80,28 @@ def b64url_decode(segment: str) -> bytes:
         raise MalformedJWS("segment is not base64url") from exc
 
 
+def read_header(token: object) -> dict[str, Any]:
+    """The protected header of a compact JWS, decoded as strictly as ``verify_compact`` decodes
+    the rest: three segments, canonical base64url, a JSON object. Nothing in it is trusted yet; the
+    caller picks ``alg`` (from its allow-list) and the key (by ``kid``) from it, then verifies.
+
+    A header with ``crit`` or ``b64`` is refused: RFC 7515 §4.1.11 obliges a verifier to reject
+    extensions it does not implement, and this one implements none (RFC 7797's unencoded payload,
+    which ``b64`` switches on, among them)."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise MalformedJWS("not a compact JWS (header.payload.signature)")
+    segment = token[: token.index(".")]
+    try:
+        header = json.loads(b64url_decode(segment))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise MalformedJWS("header is not JSON") from exc
+    if not isinstance(header, dict):
+        raise MalformedJWS("header is not a JSON object")
+    if "crit" in header or "b64" in header:
+        raise MalformedJWS("header asks for extensions this verifier does not implement")
+    return header
+
+
 def _verify(alg: str, key: Any, signature: bytes, signing_input: bytes) -> None:
     family, bits = alg[:2], alg[2:]
     try:
@@ -111,8 +140,8 @@ def _verify(alg: str, key: Any, signature: bytes, signing_input: bytes) -> None:
 
 def verify_compact(token: str, alg: str, key: Any) -> dict[str, Any]:
     """Verify a compact JWS signed with ``alg`` by ``key`` (a ``cryptography`` public key) and
-    return its payload, which must be a JSON object. The header is the caller's to read and
-    check (``alg`` chosen from an allow-list, ``kid``, no ``crit``)."""
+    return its payload, which must be a JSON object. The header is the caller's to read
+    (``read_header``) and check (``alg`` chosen from an allow-list, ``kid``)."""
     parts = token.split(".")
     if len(parts) != 3:
         raise MalformedJWS("not a compact JWS (header.payload.signature)")
@@ -123,7 +152,7 @@ def verify_compact(token: str, alg: str, key: Any) -> dict[str, Any]:
     _verify(alg, key, signed, f"{header}.{payload}".encode("ascii"))
     try:
         claims = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedJWS("payload is not JSON") from exc
     if not isinstance(claims, dict):
         raise MalformedJWS("payload is not a JSON object")
