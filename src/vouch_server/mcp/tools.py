@@ -2057,3 +2057,7 @@ async def list_location_plugins(ctx: Context) -> Result:
     """The location evidence plugins this server understands (names, versions, what they
     check). Needs no key."""
     return Result.model_validate(await call(ctx, "GET", "/verify/v0/plugins"))
+
+
+# Families whose tools live in their own modules register here, once everything above exists.
+# (Each module imports ``tool`` and ``call`` from this one; one import line per module below.)
