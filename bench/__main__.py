@@ -6,6 +6,9 @@
    the whole ASGI stack, against ``GET /api/v1`` (the same stack with no database work).
 3. Token Status Lists at scale (bench/status_list.py): 1,000,000 issued / 100,000 revoked.
 4. Location proofs (bench/location.py): 50 stamps x 2 signatures against raw recoveries.
+5. Over real HTTP (bench/http.py): ``vouch serve`` on SQLite and on PostgreSQL against a bare
+   FastAPI+PyJWT server and the RS256 signing cost; two processes against one; list latency at
+   1k and 100k rows; RSS. Skipped for PostgreSQL when none answers.
 """
 
 from __future__ import annotations
@@ -194,12 +197,13 @@ async def main() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from bench import location
+    from bench import http, location
     from bench.status_list import status_list_figures
 
     figures = asyncio.run(main())
     figures["status_list"] = asyncio.run(status_list_figures())
     location_lines = location.run()
+    figures["http"] = asyncio.run(http.figures())
     off = figures["offline_verification"]
     api = figures["api"]
     print("vouch benchmarks (one run; ratios are against a baseline from the same run)")
@@ -226,4 +230,5 @@ if __name__ == "__main__":
         f"{sl['warm_check_cost_1m_vs_0']}x the check at 0"
     )
     print("\n".join(location_lines))
+    print("\n".join(http.lines(figures["http"])))
     print(json.dumps(figures))
