@@ -66,6 +66,7 @@ from vouch_server.mcp import http as mcp_http
 from vouch_server.multichannel.endpoints import router as multichannel_router
 from vouch_server.observability.endpoints import router as metrics_router
 from vouch_server.observability.middleware import ObserveRequests
+from vouch_server.openapi import install as install_openapi
 from vouch_server.proofs.endpoints import router as proofs_router
 from vouch_server.proofs.endpoints import status_list_router
 from vouch_server.records.endpoints import router as records_router
@@ -279,6 +280,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(metrics_router)
     app.include_router(landing_router)
     app.include_router(mcp_http.router())
+    install_openapi(app)  # /openapi.json rewritten, /api/openapi.json, /docs
     return app
 
 

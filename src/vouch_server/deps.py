@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.errors import RateLimited, TestModeRequired, Unauthorized
 from vouch_server.http import scope_client_ip, scope_presented_key
+from vouch_server.openapi import authenticates_key
 from vouch_server.runtime import Runtime
 from vouch_server.tenancy.service import Principal, authenticate
 
@@ -56,6 +57,7 @@ async def _rate_limit(request: Request, rule: str, *identity: str) -> None:
         raise RateLimited(state.retry_after)
 
 
+@authenticates_key
 async def _api_caller(request: Request, session: Session) -> Principal:
     runtime = runtime_of(request)
     key = presented_key(request)

@@ -31,6 +31,7 @@ from vouch_server.deps import (
 )
 from vouch_server.errors import Unauthorized
 from vouch_server.http import SURFACE_RENDERERS, json_input_problem
+from vouch_server.openapi import authenticates_key
 from vouch_server.records import service
 from vouch_server.records.auth import authenticate_signer_jwt, looks_like_jwt
 from vouch_server.records.errors import BodyMalformed, RecordsError, render_minka_error
@@ -45,6 +46,7 @@ if not any(prefix == PREFIX for prefix, _ in SURFACE_RENDERERS):
     SURFACE_RENDERERS.sort(key=lambda entry: len(entry[0]), reverse=True)
 
 
+@authenticates_key
 async def _records_caller(request: Request, session: Session) -> Principal:
     """An API key, or a Minka SDK bearer JWT signed by a registered signer (``records.auth``);
     both are rate limited as API keys are, and failures per IP."""
