@@ -48,6 +48,7 @@ KNOWN_TEST_DIRS = {
     "requests",
     "multichannel",
     "sessions",
+    "profiles",
 }
 
 

@@ -67,6 +67,9 @@ from vouch_server.multichannel.endpoints import router as multichannel_router
 from vouch_server.observability.endpoints import router as metrics_router
 from vouch_server.observability.middleware import ObserveRequests
 from vouch_server.openapi import install as install_openapi
+from vouch_server.profiles import pages as profile_pages
+from vouch_server.profiles.endpoints import public_router as public_profiles_router
+from vouch_server.profiles.endpoints import router as profiles_router
 from vouch_server.proofs.endpoints import router as proofs_router
 from vouch_server.proofs.endpoints import status_list_router
 from vouch_server.records.endpoints import router as records_router
@@ -274,6 +277,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(approval_router)
     app.include_router(web_router)
     app.include_router(verify_page_router)
+    app.include_router(profiles_router)
+    app.include_router(public_profiles_router)
+    app.include_router(profile_pages.router)
     app.include_router(agents_router)
     app.include_router(records_router)
     app.include_router(location_router)

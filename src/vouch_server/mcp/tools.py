@@ -2061,3 +2061,4 @@ async def list_location_plugins(ctx: Context) -> Result:
 
 # Families whose tools live in their own modules register here, once everything above exists.
 # (Each module imports ``tool`` and ``call`` from this one; one import line per module below.)
+from vouch_server.mcp import tools_profiles  # noqa: E402, F401

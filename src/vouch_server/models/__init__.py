@@ -4,6 +4,7 @@
 from vouch_server.models import agents as _agents  # noqa: F401
 from vouch_server.models import delegation as _delegation  # noqa: F401
 from vouch_server.models import location as _location  # noqa: F401
+from vouch_server.models import profiles as _profiles  # noqa: F401
 from vouch_server.models import records as _records  # noqa: F401
 from vouch_server.models.api_key import ApiKey, ApiKeyEpoch
 from vouch_server.models.base import Base

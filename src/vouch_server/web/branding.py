@@ -37,5 +37,20 @@ class Branding:
 async def load_branding(session: AsyncSession, project_id: str | None) -> Branding:
     if project_id is None:
         return Branding()
+    # Imported here: the profiles package renders pages of its own and imports from web.
+    from vouch_server.profiles.service import primary_for_branding
+
     name = await session.scalar(select(Project.name).where(Project.id == project_id))
-    return Branding(name=name or DEFAULT_NAME)
+    profile = await primary_for_branding(session, project_id)
+    if profile is None:
+        return Branding(name=name or DEFAULT_NAME)
+    shown = (
+        profile.business_name if profile.is_business and profile.business_name else None
+    ) or profile.display_name
+    logo = profile.avatar_url if (profile.avatar_url or "").startswith("https://") else None
+    color = (profile.theme or {}).get("primary_color")
+    return Branding(
+        name=shown or name or DEFAULT_NAME,
+        logo_url=logo,
+        color=Branding.safe_color(color if isinstance(color, str) else None),
+    )
