@@ -6,9 +6,10 @@ FastAPI's generated document says every operation may answer ``422`` with its ow
 once, at first request:
 
 - ``422`` is replaced by ``400`` and every error status an operation can answer is declared with
-  the one ``Error`` schema: ``401`` and ``429`` for keyed operations, ``404`` where the path names
-  an object, ``409`` for writes, ``413`` where there is a body (the body-size limit), ``429``
-  for every rate-limited operation;
+  the one ``Error`` schema: ``400`` for writes, ``401``, ``403`` and ``429`` for keyed operations, ``404``
+  where the path or a keyed call's body names an object, ``409`` for keyed writes, ``413``
+  where there is a body (the body-size limit), ``429`` for every rate-limited operation; event
+  streams and the CSV export declare their media types;
 - ``securitySchemes`` for the two ways to present a key (``Authorization: Bearer`` and
   ``X-API-Key``), and ``security`` on exactly the operations whose dependencies authenticate a
   key (found by walking each route's dependency tree, not by path);
@@ -71,12 +72,21 @@ SECURITY_SCHEMES: dict[str, Any] = {
 _DESCRIPTIONS = {
     "400": "The request is malformed or a field is invalid (details name each).",
     "401": "No API key, or one that is unknown or revoked.",
+    "403": "This key may not do this (a test-mode operation with a live key, another project's object).",
     "404": "No such object for this key's project and environment.",
     "409": "The object is not in a state that allows this.",
     "413": "The body is larger than this operation accepts.",
     "429": "Rate limited; Retry-After says when to try again.",
 }
 _WRITES = {"post", "put", "patch", "delete"}
+# Operations whose 200 is (also) something other than JSON.
+_OTHER_CONTENT = {
+    ("/api/v1/authorizations/export", "get"): "text/csv",
+    ("/.well-known/http-message-signatures-directory", "get"): (
+        "application/http-message-signatures-directory+json"
+    ),
+}
+_STREAM = "text/event-stream"
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
@@ -132,13 +142,21 @@ def rewrite(spec: dict[str, Any], keyed: set[tuple[str, str]]) -> dict[str, Any]
         for method, operation in operations.items():
             responses: dict[str, Any] = operation.setdefault("responses", {})
             had_validation = responses.pop("422", None) is not None
+            ok = responses.get("200")
+            extra = _STREAM if path.endswith("/events") else _OTHER_CONTENT.get((path, method))
+            if ok is not None and extra is not None:
+                schema = {"type": "object"} if extra.endswith("+json") else {"type": "string"}
+                ok.setdefault("content", {})[extra] = {"schema": schema}
             statuses = []
-            if had_validation or "requestBody" in operation:
+            # A write may read its body raw (the location and agent surfaces do), so each one
+            # can answer 400 whether or not FastAPI saw a body model.
+            if had_validation or "requestBody" in operation or method in _WRITES:
                 statuses.append("400")
             if (path, method) in keyed:
                 operation["security"] = [{"bearerAuth": []}, {"apiKeyHeader": []}]
-                statuses += ["401", "429"]
-            if "{" in path:
+                statuses += ["401", "403", "429"]
+            # An object named in the path, or in the body of a keyed call (hitl_id, agent_id…).
+            if "{" in path or (path, method) in keyed:
                 statuses.append("404")
             if method in _WRITES and (path, method) in keyed:
                 statuses.append("409")

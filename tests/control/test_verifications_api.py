@@ -247,6 +247,21 @@ class TestGet:
 
 
 class TestList:
+    @pytest.mark.parametrize("path", ["/api/v1/verifications", "/api/v1/webhook-deliveries"])
+    async def test_a_page_past_the_deepest_is_a_400_not_a_database_error(
+        self, client: httpx.AsyncClient, keys: Keys, path: str
+    ) -> None:
+        # schemathesis found page=1811255543530636091441085939712 answered 500 (OFFSET overflow).
+        from vouch_server.kit.paging import MAX_PAGE
+
+        h = keys.test_headers
+        deepest = await client.get(f"{path}?page={MAX_PAGE}", headers=h)
+        assert deepest.status_code == 200 and deepest.json()["data"] == []
+        for page in (MAX_PAGE + 1, 2**64, 10**31):
+            response = await client.get(f"{path}?page={page}", headers=h)
+            assert response.status_code == 400, (page, response.text)
+            assert response.json()["error"]["details"][0]["field"] == "page"
+
     async def test_cursor_walks_every_row_once_newest_first(
         self, client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
     ) -> None:

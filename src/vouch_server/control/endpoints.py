@@ -16,6 +16,7 @@ from vouch_server.control.schemas import CreateVerification, Submission, render_
 from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import RateLimited
 from vouch_server.kit.clock import isoformat_ms, utcnow
+from vouch_server.kit.paging import PageNumber
 
 router = APIRouter(prefix="/api/v1/verifications", tags=["verifications"])
 
@@ -38,7 +39,7 @@ async def list_verifications(
     session: Session,
     runtime: RuntimeDep,
     caller: ApiCaller,
-    page: Annotated[int, Query(gt=0)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
     status: Status | None = None,
     type: AssetType | None = None,

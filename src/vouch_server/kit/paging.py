@@ -18,14 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.errors import ValidationFailed
 
 TOTAL_CAP = 10_000
+# The deepest ?page= a list accepts: (page - 1) x limit stays far inside a 64-bit OFFSET (a page
+# number past it answered 500 from the database driver); deeper walks use ?cursor=.
+MAX_PAGE = 1_000_000
+PageNumber = Annotated[int, Query(gt=0, le=MAX_PAGE, description="1-based page (OFFSET paging)")]
 
 
 @dataclass(frozen=True)

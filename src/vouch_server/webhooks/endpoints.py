@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vouch_server.deps import ApiCaller, RuntimeDep, Session
 from vouch_server.kit.clock import iso_or_none
+from vouch_server.kit.paging import PageNumber
 from vouch_server.webhooks import service
 from vouch_server.webhooks.service import render_delivery, render_endpoint
 
@@ -112,7 +113,7 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 async def list_deliveries(
     session: Session,
     caller: ApiCaller,
-    page: Annotated[int, Query(gt=0)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
     status: DeliveryStatus | None = None,
     event_type: Annotated[str | None, Query(max_length=64)] = None,
