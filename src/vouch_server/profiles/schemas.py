@@ -196,6 +196,10 @@ def render_profile(profile: Profile, public_url: str) -> dict[str, Any]:
         "created_at": isoformat_ms(profile.created_at),
         "updated_at": isoformat_ms(profile.updated_at),
     }
+    # Fields the SDK declares as optional strings (not nullable) are left out when unset.
+    for name in ("display_name", "bio", "avatar_url", "business_name", "username"):
+        if body[name] is None:
+            del body[name]
     return body
 
 

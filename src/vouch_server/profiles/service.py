@@ -167,7 +167,7 @@ async def create(session: AsyncSession, principal: Principal, body: CreateProfil
         show_proof_channels=False,
         show_delegations=False,
         theme=body.theme.model_dump(exclude_none=True) if body.theme else {},
-        custom_links=[link.model_dump() for link in body.custom_links or []],
+        custom_links=[link.model_dump(exclude_none=True) for link in body.custom_links or []],
         proofs=await _check_proofs(session, principal, body.proofs) if body.proofs else [],
         created_at=now,
         updated_at=now,
@@ -210,7 +210,9 @@ async def update_(
             merged.update(body.theme.model_dump(exclude_unset=True))
         profile.theme = {k: v for k, v in merged.items() if v is not None}
     if "custom_links" in sent:
-        profile.custom_links = [link.model_dump() for link in body.custom_links or []]
+        profile.custom_links = [
+            link.model_dump(exclude_none=True) for link in body.custom_links or []
+        ]
     if "proofs" in sent:
         profile.proofs = await _check_proofs(session, principal, body.proofs or [])
     profile.updated_at = truncate_ms(utcnow())
