@@ -28,27 +28,44 @@ class TestTemplates:
     async def test_default_then_override_then_delete(
         self, cc: httpx.AsyncClient, ckeys: Keys
     ) -> None:
-        url = "/api/v1/templates/telegram/instruction"
+        url = "/api/v1/templates/telegram/verification_request"
         default = (await cc.get(url, headers=ckeys.test_headers)).json()
-        assert default["is_default"] is True and "{{ code }}" in default["body"]
+        assert default["is_custom"] is False and default["body"] == "{{ code }}"
         put = await cc.put(
             url,
-            json={"body": "Open Telegram and send {{ code }} ({{ expires_in }})"},
+            json={
+                "body": "Open Telegram and send {{ code }} to {{ business_name }} ({{ expires_in }})"
+            },
             headers=ckeys.test_headers,
         )
-        assert put.status_code == 200 and put.json()["is_default"] is False
+        assert put.status_code == 200 and put.json()["is_custom"] is True
+        assert put.json()["version"] == 1
         v = await create_verification(cc, ckeys.test_headers)
         assert (
             v["challenge"]["instruction"]
-            == f"Open Telegram and send {v['challenge']['code']} (10 minutes)"
+            == f"Open Telegram and send {v['challenge']['code']} to acme (10 minutes)"
         )
         other = await create_verification(cc, ckeys.auth(ckeys.other_test))
         assert (
             other["challenge"]["instruction"] == other["challenge"]["code"]
         )  # other project untouched
-        assert (await cc.delete(url, headers=ckeys.test_headers)).status_code == 204
-        assert (await cc.get(url, headers=ckeys.test_headers)).json()["is_default"] is True
+        deleted = await cc.delete(url, headers=ckeys.test_headers)
+        assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+        assert (await cc.get(url, headers=ckeys.test_headers)).json()["is_custom"] is False
         assert (await cc.delete(url, headers=ckeys.test_headers)).status_code == 404
+        again = await create_verification(cc, ckeys.test_headers)
+        assert again["challenge"]["instruction"] == again["challenge"]["code"]
+
+    async def test_inactive_template_leaves_the_default_in_force(
+        self, cc: httpx.AsyncClient, ckeys: Keys
+    ) -> None:
+        url = "/api/v1/templates/telegram/verification_request"
+        put = await cc.put(
+            url, json={"body": "Code: {{ code }}", "is_active": False}, headers=ckeys.test_headers
+        )
+        assert put.status_code == 200 and put.json()["is_active"] is False
+        v = await create_verification(cc, ckeys.test_headers)
+        assert v["challenge"]["instruction"] == v["challenge"]["code"]
 
     @pytest.mark.parametrize(
         "body",
@@ -63,32 +80,29 @@ class TestTemplates:
     async def test_unsafe_or_invalid_templates_are_refused(
         self, cc: httpx.AsyncClient, ckeys: Keys, body: str
     ) -> None:
-        response = await cc.put(
-            "/api/v1/templates/sms/verified", json={"body": body}, headers=ckeys.test_headers
-        )
+        url = "/api/v1/templates/sms/verification_success"
+        response = await cc.put(url, json={"body": body}, headers=ckeys.test_headers)
         assert response.status_code == 400, response.text
-        assert (await cc.get("/api/v1/templates/sms/verified", headers=ckeys.test_headers)).json()[
-            "is_default"
-        ]
+        assert response.json()["error"]["code"] == "validation_error"
+        assert (await cc.get(url, headers=ckeys.test_headers)).json()["is_custom"] is False
 
     async def test_unknown_channel_or_type_is_404(self, cc: httpx.AsyncClient, ckeys: Keys) -> None:
-        assert (
-            await cc.get("/api/v1/templates/fax/verified", headers=ckeys.test_headers)
-        ).status_code == 404
-        assert (
-            await cc.get("/api/v1/templates/sms/nope", headers=ckeys.test_headers)
-        ).status_code == 404
+        for path in ("fax/verification_success", "sms/nope", "telegram/instruction"):
+            response = await cc.get(f"/api/v1/templates/{path}", headers=ckeys.test_headers)
+            assert response.status_code == 404, path
 
     async def test_preview(self, cc: httpx.AsyncClient, ckeys: Keys) -> None:
         response = await cc.post(
             "/api/v1/templates/preview",
             json={
+                "channel": "sms",
+                "message_type": "verification_request",
                 "body": "{{ business_name }}: {{ code }}",
-                "variables": {"business_name": "Shop"},
             },
             headers=ckeys.test_headers,
         )
-        assert response.json()["rendered"] == "Shop: X7K2M9"
+        assert response.status_code == 200, response.text
+        assert response.json()["rendered"] == {"body": "acme: X7K2M9"}
 
     async def test_bot_replies_use_the_projects_template(
         self, cc: httpx.AsyncClient, ckeys: Keys, fake_api: FakeApi

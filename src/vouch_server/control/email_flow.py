@@ -291,8 +291,11 @@ async def resend(
     variables = inbound.reply_variables(verification, project.name if project else None, effective)
     variables.update(code=code, expires_in=_expires_in(verification))
     pid = verification.project_id
-    subject = await templates.render(session, pid, "email", "email_subject", variables)
-    body = await templates.render(session, pid, "email", "email_body", variables)
+    variables["callback_url"] = verification.callback_url or ""
+    mail_text = await templates.render_message(
+        session, pid, "email", "verification_request", variables
+    )
+    subject, body = mail_text.subject or "", mail_text.body
     text = (
         f"{body.rstrip()}\n\n"
         "Or confirm in your browser (the link works once, until the code expires):\n"

@@ -53,6 +53,7 @@ from vouch_server.proofs import service as proofs
 from vouch_server.runtime import Runtime
 from vouch_server.tenancy import credentials, templates
 from vouch_server.tenancy.service import Principal
+from vouch_server.web.branding import load_branding
 from vouch_server.webhooks import service as webhooks
 
 FAMILY = "control"
@@ -156,22 +157,10 @@ async def create(
     settings = await credentials.effective_settings(session, runtime.settings, principal.project_id)
     ctx = ChallengeContext(verification, code, expires_at, settings)
     challenge = method.challenge(ctx)
-    if channel in templates.CHANNELS:
-        override = await templates.get_override(
-            session, principal.project_id, channel, "instruction"
+    if channel in INSTRUCTION_CHANNELS:
+        challenge["instruction"] = await _instruction(
+            session, principal.project_id, channel, challenge, verification, settings
         )
-        if override is not None:
-            challenge["instruction"] = templates.render_text(
-                override.body,
-                {
-                    # A code the challenge withholds (live email) stays out of the text too.
-                    "code": challenge.get("code", ""),
-                    "channel": channel,
-                    "user_identifier": identifier,
-                    "expires_in": f"{CHALLENGE_TTL_SECONDS[type_] // 60} minutes",
-                    "support_email": settings.email_from,
-                },
-            )
     await method.after_create(session, ctx, test_mode=principal.is_test)
     mails = getattr(method, "mails_code", None)
     mails_now = mails(verification) if callable(mails) else True
@@ -180,6 +169,45 @@ async def create(
 
         await email_flow.resend(session, runtime, principal, verification.id)
     return verification, challenge
+
+
+# Channels whose challenge instruction is the project's ``verification_request`` template (email's
+# is the mail carrying the code, so its instruction stays vouch's own wording).
+INSTRUCTION_CHANNELS = ("telegram", "whatsapp", "sms")
+
+
+async def _instruction(
+    session: AsyncSession,
+    project_id: str,
+    channel: str,
+    challenge: dict[str, Any],
+    verification: Verification,
+    settings: Any,
+) -> str:
+    """The challenge's instruction from the project's ``verification_request`` template. Without a
+    template of the project's the method's own text stands: for a phone on Telegram the bare code,
+    which is also Telegram's default template (proof.holdings' golden vector); on WhatsApp and SMS
+    a text naming the number to write to."""
+    content, custom = await templates.effective(
+        session, project_id, channel, "verification_request"
+    )
+    if not custom:
+        return str(challenge.get("instruction", ""))
+    branding = await load_branding(session, project_id)
+    seconds = CHALLENGE_TTL_SECONDS[verification.type]
+    return templates.render_text(
+        content.body,
+        {
+            # A code the challenge withholds stays out of the text too.
+            "code": challenge.get("code", ""),
+            "business_name": branding.name,
+            "channel": channel,
+            "user_identifier": verification.identifier,
+            "expires_in": f"{seconds // 60} minutes",
+            "callback_url": verification.callback_url or "",
+            "support_email": settings.email_from,
+        },
+    )
 
 
 async def get(

@@ -1607,73 +1607,7 @@ async def delete_channel_credentials(ctx: Context, channel: CredentialChannel) -
     return Result.model_validate({"deleted": True, "channel": channel})
 
 
-# -- templates ------------------------------------------------------------------------------------
-TemplateChannel = Annotated[str, Field(min_length=1, max_length=32, description="e.g. telegram")]
-MessageType = Annotated[
-    str, Field(min_length=1, max_length=64, description="e.g. verification_request")
-]
-
-
-@tool("templates", read_only=True, routes=("GET /api/v1/templates",))
-async def list_templates(ctx: Context) -> Result:
-    """The project's message templates per channel and message type, and the `{{variables}}`
-    they may use."""
-    return Result.model_validate(await call(ctx, "GET", "/api/v1/templates"))
-
-
-@tool("templates", read_only=True, routes=("GET /api/v1/templates/{channel}/{message_type}",))
-async def get_template(ctx: Context, channel: TemplateChannel, message_type: MessageType) -> Result:
-    """Read the template used for one channel and message type (yours or the default)."""
-    return Result.model_validate(
-        await call(ctx, "GET", f"/api/v1/templates/{seg(channel)}/{seg(message_type)}")
-    )
-
-
-@tool("templates", idempotent=True, routes=("PUT /api/v1/templates/{channel}/{message_type}",))
-async def update_template(
-    ctx: Context,
-    channel: TemplateChannel,
-    message_type: MessageType,
-    body: Annotated[
-        str, Field(min_length=1, max_length=2000, description="Text with {{variables}}.")
-    ],
-) -> Result:
-    """Set the text sent for one channel and message type. Preview it first with
-    `preview_template`."""
-    return Result.model_validate(
-        await call(
-            ctx,
-            "PUT",
-            f"/api/v1/templates/{seg(channel)}/{seg(message_type)}",
-            body={"body": body},
-        )
-    )
-
-
-@tool("templates", destructive=True, routes=("DELETE /api/v1/templates/{channel}/{message_type}",))
-async def delete_template(
-    ctx: Context, channel: TemplateChannel, message_type: MessageType
-) -> Result:
-    """Drop your template for one channel and message type; the default applies again."""
-    return Result.model_validate(
-        await call(ctx, "DELETE", f"/api/v1/templates/{seg(channel)}/{seg(message_type)}")
-    )
-
-
-@tool("templates", read_only=True, routes=("POST /api/v1/templates/preview",))
-async def preview_template(
-    ctx: Context,
-    body: Annotated[str | None, Field(min_length=1, max_length=2000)] = None,
-    channel: Annotated[str | None, Field(max_length=32)] = None,
-    message_type: Annotated[str | None, Field(max_length=64)] = None,
-    variables: Annotated[dict[str, Any] | None, Field(description="Sample values.")] = None,
-) -> Result:
-    """Render a template text (or the stored one for channel + message_type) with sample
-    variables, without sending anything. Returns `rendered`."""
-    payload = _drop_none(
-        body=body, channel=channel, message_type=message_type, variables=variables or {}
-    )
-    return Result.model_validate(await call(ctx, "POST", "/api/v1/templates/preview", body=payload))
+# -- templates: vouch_server.mcp.tools_templates -------------------------------------------------
 
 
 # -- agents (agent proofs, ZeroProof surface) ---------------------------------------------------
@@ -2062,3 +1996,5 @@ async def list_location_plugins(ctx: Context) -> Result:
 # Families whose tools live in their own modules register here, once everything above exists.
 # (Each module imports ``tool`` and ``call`` from this one; one import line per module below.)
 from vouch_server.mcp import tools_profiles  # noqa: E402, F401
+
+from vouch_server.mcp import tools_templates  # noqa: E402, F401  # isort: skip
