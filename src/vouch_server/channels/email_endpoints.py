@@ -29,6 +29,7 @@ from vouch_server.config import Settings
 from vouch_server.control import email_flow
 from vouch_server.deps import PublicCaller, RuntimeDep, Session, client_ip
 from vouch_server.errors import BadRequest, RateLimited, Unauthorized
+from vouch_server.web import person
 
 router = APIRouter(include_in_schema=False)
 
@@ -159,4 +160,8 @@ async def magic_link_confirm(
         form = {}
     token = (form.get("token") or [""])[0]
     view = await email_flow.confirm_link(session, runtime, verification_id, token)
-    return _page(view)
+    page = _page(view)
+    if view.state == "verified" and view.verification is not None:
+        # This browser proved the mailbox: Smart Reuse may count it as the same person later.
+        person.remember(runtime, request, page, [view.verification.id])
+    return page

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,3 +90,14 @@ class StartAsset(BaseModel):
 
     identifier: str | None = Field(default=None, min_length=1, max_length=500)
     channel: Channel | None = None
+
+
+class AutoVerify(BaseModel):
+    """``POST /api/v1/verify/request/{id}/assets/{i}/auto-verify``: complete the asset from a
+    proof the person already holds; ``identifier`` picks which, for an asset the person
+    identifies."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    reuse_proof: Literal[True]
+    identifier: str | None = Field(default=None, min_length=1, max_length=500)

@@ -45,11 +45,13 @@ from vouch_server.kit.clock import isoformat_ms, utcnow
 from vouch_server.kit.ids import is_object_id
 from vouch_server.kit.secretbox import derive_key
 from vouch_server.models import Verification, VerificationRequest, VerificationRequestAsset
+from vouch_server.requests import reuse
 from vouch_server.requests import service as requests
 from vouch_server.runtime import Runtime
 from vouch_server.sessions.qr import png_data_url
 from vouch_server.tenancy import credentials
 from vouch_server.web import endpoints as approve_page
+from vouch_server.web import person
 
 router = APIRouter(include_in_schema=False)
 
@@ -317,16 +319,33 @@ async def _render(
     r = current.request
     remembered = _read_cookie(runtime, http, r.id)
     is_open = r.status in requests.OPEN
+    known = person.completed_ids(runtime, http)
+    granted = [i for i in _completed_here(current, remembered) if i not in known]
+    offers: dict[int, reuse.Candidate] = {}
+    if is_open and (known or granted):
+        for c in await reuse.candidates(session, r, [*reversed(granted), *known]):
+            if c.can_reuse:
+                offers[c.asset.position] = c
     assets = []
     for asset in current.assets:
         verification = current.verifications.get(asset.verification_id or "")
         view = await _asset_view(session, runtime, asset, verification, remembered, is_open)
         view["error"] = (errors or {}).get(asset.position)
         view["entered"] = (entered or {}).get(asset.position, {})
+        offer = offers.get(asset.position)
+        if offer is not None and offer.original is not None:
+            first = reuse.first_verified_at(offer.original)
+            view["reuse"] = {
+                "identifier": requests.mask_identifier(
+                    offer.original.type, offer.original.identifier
+                ),
+                "verified_at": isoformat_ms(first) if first is not None else None,
+            }
+            view["key"] += "/reuse"
         assets.append(view)
     context = r.action_context or {}
     counts = requests.progress(current.assets)
-    return _html(
+    page = _html(
         status,
         request_id=r.id,
         title=context.get("title") or "Verify it's you",
@@ -342,6 +361,28 @@ async def _render(
         csrf=csrf_token(runtime, r.id),
         expires_at=isoformat_ms(r.expires_at),
     )
+    person.remember(runtime, http, page, granted)
+    return page
+
+
+def _completed_here(current: requests.RequestView, remembered: dict[str, Any]) -> list[str]:
+    """Verifications of this request that this browser started (its challenge cookie names them)
+    and that are now verified: the person who saw the code, record or message here is the one
+    who answered it. An email is granted by its link page instead (the browser that opens the
+    link is the one that proved the mailbox)."""
+    done = []
+    for asset in current.assets:
+        kept = remembered.get(str(asset.position))
+        verification = current.verifications.get(asset.verification_id or "")
+        if (
+            verification is not None
+            and verification.status == "verified"
+            and verification.channel != "email"
+            and isinstance(kept, dict)
+            and kept.get("v") == verification.id
+        ):
+            done.append(verification.id)
+    return done
 
 
 @router.get("/static/{name}")
@@ -432,6 +473,51 @@ async def verify_start(
         httponly=True,
         samesite="lax",
     )
+    return response
+
+
+@router.post("/verify/{request_id}/reuse", response_model=None)
+async def verify_reuse(
+    request_id: str, request: Request, session: Session, runtime: RuntimeDep
+) -> Response:
+    """ "Use my existing proof" for one asset (Smart Reuse, ``vouch_server.requests.reuse``):
+    the person is this browser's signed cookie, never anything the form says (PRG)."""
+    limited = await _limited(request, runtime)
+    if limited is not None:
+        return limited
+    fields = await approve_page._form_fields(request)
+    if not hmac.compare_digest(fields.get("csrf", ""), csrf_token(runtime, request_id)):
+        return _refused(403, "This form has expired", "Go back, reload the page and try again.")
+    row = await _load(session, request_id)
+    if row is None:
+        return _not_found()
+    current = await requests.view(session, runtime, row)
+    closed = _closed(current.request)
+    if closed is not None:
+        return closed
+    raw_index = fields.get("asset", "")
+    if not raw_index.isdigit() or int(raw_index) >= len(current.assets):
+        return await _render(session, runtime, request, current, status=400)
+    index = int(raw_index)
+    try:
+        _, verification, _ = await reuse.reuse_asset(
+            session, runtime, row, index, person.completed_ids(runtime, request)
+        )
+    except VouchError as exc:
+        await session.rollback()
+        session.info.pop("after_commit", None)
+        await session.refresh(row)
+        current = await requests.view(session, runtime, row)
+        return await _render(
+            session,
+            runtime,
+            request,
+            current,
+            status=exc.status if 400 <= exc.status < 500 else 400,
+            errors={index: exc.message},
+        )
+    response = Response(status_code=303, headers={**HEADERS, "Location": f"/verify/{request_id}"})
+    person.remember(runtime, request, response, [verification.id])
     return response
 
 
