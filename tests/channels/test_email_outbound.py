@@ -333,6 +333,18 @@ class TestMagicLink:
         assert second.status_code == 410 and "already" in second.text
         assert (await ec.get(path, params={"token": token})).status_code == 410
 
+    async def test_the_browser_that_confirms_is_remembered_for_smart_reuse(
+        self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink
+    ) -> None:
+        _, _, path, token = await mailed(ec, ekeys, sink)
+        opened = await ec.get(path, params={"token": token})
+        assert "vouch_person" not in opened.headers.get("set-cookie", "")
+        confirmed = await ec.post(path, data={"token": token})
+        cookie = confirmed.headers.get("set-cookie", "")
+        assert cookie.startswith("vouch_person=") and "HttpOnly" in cookie
+        used = await ec.post(path, data={"token": token})
+        assert used.status_code == 410 and "set-cookie" not in used.headers
+
     async def test_link_expires_with_its_challenge(
         self, ec: httpx.AsyncClient, ekeys: Keys, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
     ) -> None:
