@@ -339,6 +339,9 @@ class TestMagicLink:
         _, _, path, token = await mailed(ec, ekeys, sink)
         opened = await ec.get(path, params={"token": token})
         assert "vouch_person" not in opened.headers.get("set-cookie", "")
+        assert '<link rel="stylesheet" href="/static/hosted.css">' in opened.text
+        assert "<style" not in opened.text and "unsafe-inline" not in str(opened.headers)
+        assert "<strong>ona@example.com</strong>" in opened.text
         confirmed = await ec.post(path, data={"token": token})
         cookie = confirmed.headers.get("set-cookie", "")
         assert cookie.startswith("vouch_person=") and "HttpOnly" in cookie

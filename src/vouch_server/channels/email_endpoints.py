@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -30,12 +29,13 @@ from vouch_server.control import email_flow
 from vouch_server.deps import PublicCaller, RuntimeDep, Session, client_ip
 from vouch_server.errors import BadRequest, RateLimited, Unauthorized
 from vouch_server.web import person
+from vouch_server.web.hosted import message_page
 
 router = APIRouter(include_in_schema=False)
 
-# The page carries its own small stylesheet and posts back to itself; nothing else may load.
+# The page uses the hosted pages' one stylesheet and posts back to itself; nothing else loads.
 _PAGE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -100,31 +100,20 @@ _STATUS = {"ready": 200, "verified": 200, "used": 410, "expired": 410, "failed":
 
 def _page(view: email_flow.LinkView, token: str | None = None) -> HTMLResponse:
     verification = view.verification
-    who = html.escape(verification.identifier) if verification is not None else "your address"
-    business = html.escape(view.business_name)
+    who = verification.identifier if verification is not None else "your address"
     title, text = _MESSAGES[view.state]
-    paragraph = text.format(who=f"<strong>{who}</strong>", business=business)
-    form = ""
-    if view.state == "ready" and token is not None:
+    # The sentence with the address marked out: "{who}" is where it goes (autoescaped).
+    before, _, after = text.format(who="\0", business=view.business_name).partition("\0")
+    return message_page(
+        _STATUS.get(view.state, 404),
+        title,
+        before.rstrip(),
+        who=who if "{who}" in text else None,
+        after=after,
+        ok=view.state == "verified",
+        brand_name=view.business_name,
         # Relative action: the page posts to itself (/verify/{id}/email), the token in the body.
-        form = (
-            '<form method="post" action="email">'
-            f'<input type="hidden" name="token" value="{html.escape(token, quote=True)}">'
-            '<button type="submit">Confirm</button></form>'
-        )
-    body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{title}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;"
-        "padding:0 1rem;color:#222}button{font-size:1rem;padding:.6rem 1.4rem;"
-        "border:0;border-radius:.4rem;background:#1f6feb;color:#fff;cursor:pointer}</style>"
-        f"</head><body><h1>{title}</h1><p>{paragraph}</p>{form}</body></html>"
-    )
-    return HTMLResponse(
-        body,
-        status_code=_STATUS.get(view.state, 404),
+        token=token if view.state == "ready" else None,
         headers={
             "Content-Security-Policy": _PAGE_CSP,
             "Cache-Control": "no-store",

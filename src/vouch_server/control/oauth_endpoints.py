@@ -10,9 +10,6 @@ verification's own project scope.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 from typing import Final
 
 from fastapi import APIRouter, Request
@@ -30,18 +27,13 @@ from vouch_server.deps import PublicCaller, RuntimeDep
 from vouch_server.errors import VouchError
 from vouch_server.kit.ids import is_object_id
 from vouch_server.tenancy.service import Principal
+from vouch_server.web.hosted import message_page
 
 router = APIRouter(tags=["oauth"])
 
-_STYLE: Final = (
-    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;"
-    "color:#1f2328}h1{font-size:1.4rem}p{line-height:1.5}.ok{color:#1a7f37}.no{color:#cf222e}"
-)
-_STYLE_HASH: Final = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
-
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
+        "default-src 'none'; style-src 'self'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'none'"
     ),
     "Cache-Control": "no-store",
@@ -61,16 +53,7 @@ _INVALID_STATE: Final = (
 
 
 def page(status: int, title: str, message: str, *, ok: bool = False) -> HTMLResponse:
-    body = (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f'<body><h1 class="{"ok" if ok else "no"}">{html.escape(title)}</h1>'
-        f"<p>{html.escape(message)}</p></body></html>\n"
-    )
-    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+    return message_page(status, title, message, ok=ok, headers=PAGE_HEADERS)
 
 
 @router.get("/oauth/callback/{provider}", include_in_schema=False)

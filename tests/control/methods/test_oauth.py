@@ -148,6 +148,10 @@ class TestCallback:
         csp = page.headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp
         assert "frame-ancestors 'none'" in csp
+        # The one look of every hosted page: the shared stylesheet, no inline style.
+        assert "style-src 'self'" in csp and "unsafe-inline" not in csp
+        assert '<link rel="stylesheet" href="/static/hosted.css">' in page.text
+        assert "<style" not in page.text and "style=" not in page.text
         assert page.headers["referrer-policy"] == "no-referrer"
         assert page.headers["cache-control"] == "no-store"
         assert "<script" not in page.text
