@@ -247,7 +247,15 @@ class TestGet:
 
 
 class TestList:
-    @pytest.mark.parametrize("path", ["/api/v1/verifications", "/api/v1/webhook-deliveries"])
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/api/v1/verifications",
+            "/api/v1/webhook-deliveries",
+            "/api/v1/verification-requests",
+            "/api/v1/verifications/users",
+        ],
+    )
     async def test_a_page_past_the_deepest_is_a_400_not_a_database_error(
         self, client: httpx.AsyncClient, keys: Keys, path: str
     ) -> None:
@@ -256,7 +264,7 @@ class TestList:
 
         h = keys.test_headers
         deepest = await client.get(f"{path}?page={MAX_PAGE}", headers=h)
-        assert deepest.status_code == 200 and deepest.json()["data"] == []
+        assert deepest.status_code == 200, deepest.text
         for page in (MAX_PAGE + 1, 2**64, 10**31):
             response = await client.get(f"{path}?page={page}", headers=h)
             assert response.status_code == 400, (page, response.text)

@@ -15,6 +15,7 @@ from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller, client
 from vouch_server.errors import NotFound, RateLimited, Unauthorized, UnsupportedMediaType
 from vouch_server.kit.clock import isoformat_ms
 from vouch_server.kit.ids import is_object_id
+from vouch_server.kit.paging import PageNumber
 from vouch_server.models import VerificationRequest
 from vouch_server.requests import repository, reuse, service
 from vouch_server.requests.schemas import AutoVerify, CreateRequest, ListStatus, StartAsset
@@ -58,7 +59,7 @@ async def list_requests(
     session: Session,
     runtime: RuntimeDep,
     caller: ApiCaller,
-    page: Annotated[int, Query(gt=0)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
     status: ListStatus | None = None,
     reference_id: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
@@ -150,7 +151,7 @@ async def test_verify_asset(
 async def list_verified_users(
     session: Session,
     caller: ApiCaller,
-    page: Annotated[int, Query(gt=0)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
 ) -> dict[str, Any]:
     users, total = await service.list_verified_users(session, caller, page=page, limit=limit)
