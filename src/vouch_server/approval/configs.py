@@ -5,6 +5,13 @@ bsuid}}`` (either or both), ``{type: email, config: {address}}``, ``{type: web}`
 approval page, reached through a signed link). Recipients are normalized when the config is saved,
 so that a press can be compared with them exactly. ``DELETE`` archives: an archived config keeps
 its confirmations but takes no new ones.
+
+Lifecycle (proof.holdings' ``pending → active → archived``): a config is ``pending`` while nobody
+it names can be asked — in live mode every channel is a chat, a number or an address whose owner
+has not consented yet. It becomes ``active`` when ``POST /api/v1/hitl/{id}/finalize`` is called,
+or by itself as soon as somebody can be asked: at creation when it has a ``web`` channel or is a
+test-mode config (test mode asks nobody's consent), later when one of its recipients consents.
+A pending config takes no confirmations (``consent_required``, as when nobody consented).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vouch_server.approval import repository
 from vouch_server.approval.schemas import ChannelSpec, CreateHitl, UpdateHitl
 from vouch_server.consent import recipients
+from vouch_server.consent import repository as consent_repository
 from vouch_server.errors import BadRequest, NotFound, ValidationFailed
 from vouch_server.kit.clock import truncate_ms, utcnow
 from vouch_server.kit.ids import is_object_id, new_object_id
@@ -106,6 +114,68 @@ def _normalize(kind: str, config: dict[str, Any], where: str) -> dict[str, Any]:
     return {}
 
 
+def consent_targets(channels: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(authorization channel, recipient) of every recipient whose consent the config needs."""
+    out: list[tuple[str, str]] = []
+    for spec in channels:
+        config = spec.get("config") or {}
+        if spec["type"] == "telegram":
+            out.append(("telegram", str(config["chat_id"])))
+        elif spec["type"] == "whatsapp":
+            # One person, reached by number or business-scoped id: one consent covers both.
+            who = config.get("phone_number") or config.get("bsuid")
+            out.append(("whatsapp", str(who)))
+        elif spec["type"] == "email":
+            out.append(("email", str(config["address"])))
+    return out
+
+
+async def can_ask_somebody(session: AsyncSession, row: HitlConfig) -> bool:
+    """Whether a confirmation on ``row`` could reach anybody now (see the module's lifecycle)."""
+    if row.environment == "test" or any(spec["type"] == "web" for spec in row.channels):
+        return True
+    for spec in row.channels:
+        config = spec.get("config") or {}
+        identities = {
+            str(v)
+            for k, v in config.items()
+            if k in ("chat_id", "phone_number", "bsuid", "address")
+        }
+        channel = {"telegram": "telegram", "whatsapp": "whatsapp", "email": "email"}.get(
+            spec["type"]
+        )
+        if channel is None or not identities:
+            continue
+        if await consent_repository.active_for(
+            session,
+            project_id=row.project_id,
+            environment=row.environment,
+            channel=channel,
+            recipients=identities,
+            scope="confirmations",
+            now=utcnow(),
+        ):
+            return True
+    return False
+
+
+def activate(row: HitlConfig) -> bool:
+    """``pending → active``; False if it was not pending."""
+    if row.status != "pending":
+        return False
+    now = truncate_ms(utcnow())
+    row.status = "active"
+    row.activated_at = now
+    row.updated_at = now
+    return True
+
+
+async def activate_if_ready(session: AsyncSession, row: HitlConfig) -> None:
+    if row.status == "pending" and await can_ask_somebody(session, row):
+        activate(row)
+        await session.flush()
+
+
 async def create(session: AsyncSession, principal: Principal, body: CreateHitl) -> HitlConfig:
     now = truncate_ms(utcnow())
     row = HitlConfig(
@@ -115,12 +185,13 @@ async def create(session: AsyncSession, principal: Principal, body: CreateHitl) 
         name=body.name.strip(),
         channels=normalize_channels(body.channels),
         timeout_seconds=body.timeout_seconds,
-        status="active",
+        status="pending",
         created_at=now,
         updated_at=now,
     )
     session.add(row)
     await session.flush()
+    await activate_if_ready(session, row)
     return row
 
 
@@ -132,8 +203,18 @@ async def get(session: AsyncSession, principal: Principal, id_: str) -> HitlConf
 
 
 async def list_(
-    session: AsyncSession, principal: Principal, *, page: int, limit: int, status: str | None
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    page: int,
+    limit: int,
+    status: str | None,
+    environment: str | None = None,
 ) -> tuple[Sequence[HitlConfig], int]:
+    # A key sees one environment; asking for the other one lists nothing (as proof.holdings'
+    # ``environment`` filter does for a key bound to one environment).
+    if environment is not None and environment != principal.environment:
+        return [], 0
     return await repository.list_configs(
         session, principal, offset=(page - 1) * limit, limit=limit, status=status
     )
@@ -153,6 +234,7 @@ async def update(
         row.timeout_seconds = body.timeout_seconds
     row.updated_at = truncate_ms(utcnow())
     await session.flush()
+    await activate_if_ready(session, row)
     return row
 
 

@@ -14,9 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import StreamingResponse
 
-from vouch_server.approval import configs, service
+from vouch_server.approval import configs, discovery, keys, lifecycle, service
 from vouch_server.approval import inbound as _inbound  # noqa: F401  (registers the inbound handlers)
 from vouch_server.approval.schemas import (
+    HITL_LIMITS,
     ConfirmationStatus,
     CreateConfirmation,
     CreateHitl,
@@ -90,9 +91,15 @@ def _page(page: int, limit: int, total: int, rows: Any) -> dict[str, Any]:
 
 
 # -- HITL configs --------------------------------------------------------------------------------
+async def _render(session: Session, h: Any) -> dict[str, Any]:
+    return render_hitl(h, await keys.keypair_of(session, h.id))
+
+
 @router.post("/api/v1/hitl", status_code=201, tags=["hitl"])
 async def create_hitl(body: CreateHitl, session: Session, caller: ApiCaller) -> dict[str, Any]:
-    return render_hitl(await configs.create(session, caller, body))
+    """Created ``pending``; active at once when somebody can already be asked (a ``web``
+    channel, test mode, a recipient who consented), else after consent or ``finalize``."""
+    return await _render(session, await configs.create(session, caller, body))
 
 
 @router.get("/api/v1/hitl", tags=["hitl"])
@@ -101,27 +108,146 @@ async def list_hitl(
     caller: ApiCaller,
     page: Annotated[int, Query(gt=0)] = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
-    status: Annotated[str | None, Query(pattern="^(active|archived)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|active|archived)$")] = None,
+    environment: Annotated[str | None, Query(pattern="^(production|live|test)$")] = None,
 ) -> dict[str, Any]:
-    rows, total = await configs.list_(session, caller, page=page, limit=limit, status=status)
-    return {"data": [render_hitl(h) for h in rows], "pagination": _page(page, limit, total, rows)}
+    wanted = None if environment is None else ("test" if environment == "test" else "live")
+    rows, total = await configs.list_(
+        session, caller, page=page, limit=limit, status=status, environment=wanted
+    )
+    pairs = await keys.keypairs_of(session, [h.id for h in rows])
+    return {
+        "data": [render_hitl(h, pairs.get(h.id)) for h in rows],
+        "pagination": _page(page, limit, total, rows),
+        "limits": HITL_LIMITS,
+    }
+
+
+# Before ``/api/v1/hitl/{hitl_id}/…``: a discovery token is not a config id.
+@router.post("/api/v1/hitl/chat-id-discovery", status_code=201, tags=["hitl"])
+async def create_chat_id_discovery(
+    session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> dict[str, Any]:
+    """A Telegram deep link (and its QR code) that tells you the chat id of whoever opens it."""
+    return await discovery.create(session, runtime, caller)
+
+
+@router.get("/api/v1/hitl/chat-id-discovery/{token}", tags=["hitl"])
+async def get_chat_id_discovery(token: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
+    """``pending`` until the link is opened, then ``completed`` with ``chat_id``; ``expired``
+    after ten minutes unused."""
+    return discovery.render(await discovery.find(session, caller, token))
+
+
+@router.get("/api/v1/hitl/chat-id-discovery/{token}/events", tags=["hitl"])
+async def chat_id_discovery_events(
+    token: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> StreamingResponse:
+    """``connected`` with the current status, ``status_changed`` once it is ``completed`` or
+    ``expired`` (the stream then ends), a ``heartbeat`` meanwhile."""
+    row = await discovery.find(session, caller, token)
+    heartbeat = runtime.settings.sse_heartbeat_seconds
+
+    async def read() -> dict[str, Any]:
+        async with runtime.db.session() as fresh:
+            return discovery.render(await discovery.find(fresh, caller, token))
+
+    async def stream() -> AsyncIterator[bytes]:
+        async with runtime.bus.subscribe(discovery.topic(row)) as queue:
+            current = await read()
+            yield _sse("connected", current)
+            while current["status"] == "pending":
+                until_expiry = max(0.05, _seconds_until(current["expires_at"]) + 0.05)
+                try:
+                    await asyncio.wait_for(queue.get(), min(heartbeat, until_expiry))
+                except TimeoutError:
+                    current = await read()
+                    if current["status"] == "pending":
+                        yield _sse("heartbeat", {"at": isoformat_ms(utcnow())})
+                        continue
+                else:
+                    current = await read()
+                yield _sse("status_changed", current)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/api/v1/hitl/{hitl_id}", tags=["hitl"])
 async def get_hitl(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
-    return render_hitl(await configs.get(session, caller, hitl_id))
+    return await _render(session, await configs.get(session, caller, hitl_id))
 
 
 @router.patch("/api/v1/hitl/{hitl_id}", tags=["hitl"])
 async def update_hitl(
     hitl_id: str, body: UpdateHitl, session: Session, caller: ApiCaller
 ) -> dict[str, Any]:
-    return render_hitl(await configs.update(session, caller, hitl_id, body))
+    return await _render(session, await configs.update(session, caller, hitl_id, body))
 
 
 @router.delete("/api/v1/hitl/{hitl_id}", tags=["hitl"])
 async def archive_hitl(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
-    return render_hitl(await configs.archive(session, caller, hitl_id))
+    return await _render(session, await configs.archive(session, caller, hitl_id))
+
+
+@router.post("/api/v1/hitl/{hitl_id}/authorize", tags=["hitl"])
+async def authorize_hitl(
+    hitl_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> dict[str, Any]:
+    """Ask every recipient of the config who has not consented (nor been asked) for consent."""
+    return await lifecycle.authorize(session, runtime, caller, hitl_id)
+
+
+@router.post("/api/v1/hitl/{hitl_id}/finalize", tags=["hitl"])
+async def finalize_hitl(
+    hitl_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> dict[str, Any]:
+    """``pending → active``, and a consent request to every recipient still to be asked."""
+    config, results = await lifecycle.finalize(session, runtime, caller, hitl_id)
+    return {**(await _render(session, config)), "authorizations": results}
+
+
+@router.get("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"])
+async def get_hitl_keys(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
+    """The config's end-to-end encryption keypair, as its owner's client uploaded it."""
+    return keys.render_keys(await keys.get(session, caller, hitl_id))
+
+
+@router.put("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"])
+async def put_hitl_keys(
+    hitl_id: str, body: keys.PutKeys, session: Session, caller: ApiCaller
+) -> dict[str, Any]:
+    """Upload (or rotate) the keypair; from now on confirmations must be ciphertext envelopes."""
+    return keys.render_keys(await keys.put(session, caller, hitl_id, body))
+
+
+@router.delete("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"])
+async def delete_hitl_keys(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
+    return await keys.delete_(session, caller, hitl_id)
+
+
+@router.get("/api/v1/hitl/{hitl_id}/approver-keys", tags=["hitl"])
+async def get_hitl_approver_keys(
+    hitl_id: str, session: Session, caller: ApiCaller
+) -> dict[str, Any]:
+    """Public keys of approvers with an active consent, by authorization id (envelope v2)."""
+    return await keys.approver_keys(session, caller, hitl_id)
+
+
+@router.put("/api/v1/hitl/{hitl_id}/approver-keys/{authorization_id}", tags=["hitl"])
+async def put_hitl_approver_key(
+    hitl_id: str,
+    authorization_id: str,
+    body: keys.PutApproverKey,
+    session: Session,
+    caller: ApiCaller,
+) -> dict[str, Any]:
+    """Enroll the public key of an approver who consented to this config."""
+    row = await keys.put_approver_key(session, caller, hitl_id, authorization_id, body)
+    return {"hitl_id": row.hitl_id, **keys.render_approver_key(row)}
 
 
 # -- confirmations ------------------------------------------------------------------------------

@@ -32,11 +32,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vouch_server.approval import configs, links, messaging, repository
-from vouch_server.approval.schemas import CreateConfirmation, render_confirmation
+from vouch_server.approval import configs, keys, links, messaging, repository
+from vouch_server.approval.schemas import (
+    MAX_MESSAGE,
+    CreateConfirmation,
+    render_confirmation,
+    render_confirmation_event,
+)
 from vouch_server.consent import service as consent
 from vouch_server.database import after_commit
-from vouch_server.errors import BadRequest, Forbidden, NotFound
+from vouch_server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from vouch_server.kit.clock import isoformat_ms, truncate_ms, utcnow
 from vouch_server.kit.ids import is_object_id, new_object_id
 from vouch_server.models.delegation import (
@@ -85,6 +90,18 @@ def request_text(config_name: str, message: str, channel: str) -> str:
     else:
         hint = ""
     return f"{heading}\n\n{message}\n\n{hint}".rstrip()
+
+
+def encrypted_request_text(config_name: str, url: str, channel: str) -> str:
+    """The request for a ciphertext message: vouch cannot read it, so the approver is sent to
+    the approval page, where it is shown as it was given, for the approver's key to open."""
+    text = (
+        f"🔒 Encrypted approval request: {config_name}\n\n"
+        f"The message is end-to-end encrypted. Read it here: {url}"
+    )
+    if channel in ("telegram", "whatsapp"):
+        text += "\n\nThen tap Approve or Deny."
+    return text
 
 
 def outcome_line(c: Confirmation) -> str:
@@ -149,6 +166,24 @@ async def create(
     config = await configs.get(session, principal, body.hitl_id)
     if config.status == "archived":
         raise BadRequest("This HITL config is archived", code="hitl_archived")
+    # End-to-end encryption: with a keypair on the config the message must be a ciphertext
+    # envelope for its key, kept as given; without one it is plain text.
+    keypair = await keys.keypair_of(session, config.id)
+    if keypair is not None:
+        keys.check_message_envelope(body.message, keypair.kid)
+    elif len(body.message) > MAX_MESSAGE:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "message",
+                    "message": f"String must contain at most {MAX_MESSAGE} character(s)",
+                    "code": "too_big",
+                }
+            ]
+        )
+    await configs.activate_if_ready(session, config)
+    # A config still pending is one nobody it names has consented to: the consent check below
+    # refuses it with the reason per channel.
     timeout = body.timeout_seconds or body.timeout or config.timeout_seconds
     lifetime = (body.proof_expiry_days or runtime.settings.default_proof_expiry_days) * 86400
 
@@ -196,6 +231,7 @@ async def create(
         hitl_id=config.id,
         message=body.message,
         message_hash=sha256_hex(body.message),
+        encrypted=keypair is not None,
         status="pending",
         timeout_seconds=timeout,
         expires_at=now + timedelta(seconds=timeout),
@@ -245,6 +281,11 @@ async def _send_request(
         return _report_entry(spec, "link"), links.url_for(runtime, token)
 
     text = request_text(config.name, c.message, kind)
+    if c.encrypted:
+        _, read_token = await links.issue(
+            session, runtime, kind="web", subject_id=c.id, expires_at=c.expires_at
+        )
+        text = encrypted_request_text(config.name, links.url_for(runtime, read_token), kind)
     payload: dict[str, Any]
     send: Callable[[], Awaitable[str | None]]
     if kind == "telegram":
@@ -277,8 +318,13 @@ async def _send_request(
         )
         approve_url = links.url_for(runtime, token, "approve")
         deny_url = links.url_for(runtime, token, "deny")
+        heading = (
+            encrypted_request_text(config.name, links.url_for(runtime, token), "email")
+            if c.encrypted
+            else request_text(config.name, c.message, "email")
+        )
         text = (
-            f"{request_text(config.name, c.message, 'email')}\n\n"
+            f"{heading}\n\n"
             f"Approve: {approve_url}\n"
             f"Deny:    {deny_url}\n\n"
             "Each link opens a page where you can add a comment before you confirm. "
@@ -555,14 +601,16 @@ _EVENT_FOR_STATUS = {
 async def announce(session: AsyncSession, runtime: Runtime, c: Confirmation) -> None:
     event_type = _EVENT_FOR_STATUS.get(c.status)
     if event_type is not None:
+        data, flat = render_confirmation_event(c)
         await webhooks.emit(
             session,
             runtime,
             project_id=c.project_id,
             environment=c.environment,
             type=event_type,
-            data=render_confirmation(c),
+            data=data,
             subject_id=c.id,
+            top_level=flat,
         )
     await runtime.bus.publish(
         session,
@@ -595,7 +643,12 @@ async def update_channels(session: AsyncSession, runtime: Runtime, id_: str) -> 
             continue
         if message.channel == "telegram" and message.provider_message_id:
             chat_id, message_id = message.recipient, message.provider_message_id
-            text = f"{request_text(name, c.message, 'plain')}\n\n{outcome}"
+            shown = (
+                f"🔒 Encrypted approval request: {name}"
+                if c.encrypted
+                else request_text(name, c.message, "plain")
+            )
+            text = f"{shown}\n\n{outcome}"
 
             async def edit(
                 chat_id: str = chat_id, message_id: str = message_id, text: str = text

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vouch_server.approval import links, messaging
+from vouch_server.approval import configs, links, messaging
 from vouch_server.consent import recipients, repository
 from vouch_server.consent.schemas import MAX_REASON, CreateAuthorization, render_authorization
 from vouch_server.control.identifiers import identifier_hash
@@ -412,6 +412,11 @@ async def decide(
         )
     await session.refresh(a)
     await announce(session, runtime, a)
+    if allow and a.hitl_id is not None:
+        # The first consent to a pending HITL config makes it active (``approval.configs``).
+        config = await session.get(HitlConfig, a.hitl_id)
+        if config is not None:
+            await configs.activate_if_ready(session, config)
     return True
 
 

@@ -3,6 +3,7 @@
 # Each family's tables live in its own module; importing them registers them on Base.metadata.
 from vouch_server.models import agents as _agents  # noqa: F401
 from vouch_server.models import delegation as _delegation  # noqa: F401
+from vouch_server.models import hitl as _hitl  # noqa: F401
 from vouch_server.models import location as _location  # noqa: F401
 from vouch_server.models import profiles as _profiles  # noqa: F401
 from vouch_server.models import records as _records  # noqa: F401

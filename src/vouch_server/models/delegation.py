@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vouch_server.models.base import Base, UTCDateTime
@@ -74,7 +74,8 @@ class HitlConfig(Base):
     name: Mapped[str] = mapped_column(String(100))
     channels: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     timeout_seconds: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10))  # active | archived
+    status: Mapped[str] = mapped_column(String(10))  # pending | active | archived
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -93,6 +94,8 @@ class Confirmation(Base):
     hitl_id: Mapped[str] = mapped_column(ForeignKey("hitl_configs.id"), index=True)
     message: Mapped[str] = mapped_column(Text)
     message_hash: Mapped[str] = mapped_column(String(64))
+    # True when ``message`` is a client-made ciphertext envelope (HITL end-to-end encryption).
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(10))  # pending|approved|denied|expired
     timeout_seconds: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
