@@ -254,6 +254,9 @@ class TestList:
             "/api/v1/webhook-deliveries",
             "/api/v1/verification-requests",
             "/api/v1/verifications/users",
+            "/api/v1/hitl",
+            "/api/v1/confirmations",
+            "/api/v1/authorizations",
         ],
     )
     async def test_a_page_past_the_deepest_is_a_400_not_a_database_error(

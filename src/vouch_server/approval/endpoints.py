@@ -30,6 +30,7 @@ from vouch_server.consent import service as consent
 from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import RateLimited, ValidationFailed
 from vouch_server.kit.clock import isoformat_ms, parse_instant, utcnow
+from vouch_server.kit.paging import PageNumber
 from vouch_server.runtime import Runtime
 
 log = logging.getLogger("vouch.approval")
@@ -106,7 +107,7 @@ async def create_hitl(body: CreateHitl, session: Session, caller: ApiCaller) -> 
 async def list_hitl(
     session: Session,
     caller: ApiCaller,
-    page: Annotated[int, Query(gt=0)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
     status: Annotated[str | None, Query(pattern="^(pending|active|archived)$")] = None,
     environment: Annotated[str | None, Query(pattern="^(production|live|test)$")] = None,
@@ -275,7 +276,7 @@ async def list_confirmations(
     session: Session,
     runtime: RuntimeDep,
     caller: ApiCaller,
-    page: Annotated[int, Query(gt=0)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
     status: ConfirmationStatus | None = None,
     hitl_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -22,6 +22,7 @@ from vouch_server.consent.schemas import (
 from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import ValidationFailed
 from vouch_server.kit.clock import isoformat_ms, parse_instant, utcnow
+from vouch_server.kit.paging import PageNumber
 
 router = APIRouter(prefix="/api/v1/authorizations", tags=["authorizations"])
 
@@ -39,7 +40,7 @@ async def list_authorizations(
     session: Session,
     runtime: RuntimeDep,
     caller: ApiCaller,
-    page: Annotated[int, Query(gt=0)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(gt=0, le=100)] = 20,
     status: AuthorizationStatus | None = None,
     channel: ConsentChannel | None = None,
