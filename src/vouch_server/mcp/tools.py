@@ -1998,3 +1998,4 @@ async def list_location_plugins(ctx: Context) -> Result:
 from vouch_server.mcp import tools_profiles  # noqa: E402, F401
 
 from vouch_server.mcp import tools_templates  # noqa: E402, F401  # isort: skip
+from vouch_server.mcp import tools_hitl  # noqa: E402, F401  # isort: skip
