@@ -11,7 +11,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from vouch_server.mcp.models import Result
-from vouch_server.mcp.tools import _drop_none, call, seg, tool
+from vouch_server.mcp.tools import call, seg, tool
 
 Id = Annotated[str, Field(min_length=1, max_length=64, description="A HITL config id.")]
 Pem = Annotated[str, Field(min_length=1, max_length=4000, description="PEM public key (RSA-4096).")]
@@ -44,13 +44,11 @@ async def upload_hitl_keys(
     kdf_salt: Annotated[str, Field(min_length=1, max_length=200)],
 ) -> Result:
     """Upload a client-made keypair; the server never gets the password."""
-    body = _drop_none(
-        {
-            "public_key": public_key,
-            "encrypted_private_key": encrypted_private_key,
-            "kdf_salt": kdf_salt,
-        }
-    )
+    body = {
+        "public_key": public_key,
+        "encrypted_private_key": encrypted_private_key,
+        "kdf_salt": kdf_salt,
+    }
     return Result.model_validate(
         await call(ctx, "PUT", f"/api/v1/hitl/{seg(hitl_id)}/keys", body=body)
     )
