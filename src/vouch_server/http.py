@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vouch_server.errors import (
+    BadRequest,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -309,6 +310,11 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
+def _has_nul(query_string: bytes) -> bool:
+    """Whether a raw query string decodes to a NUL anywhere (``%00``, or a raw byte)."""
+    return b"\x00" in query_string or b"%00" in query_string
+
+
 def json_input_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     """Why a parsed JSON document cannot be taken as input, or None when it can.
 
@@ -529,6 +535,13 @@ class EdgeMiddleware:
                 return True
             return False
 
+        if "\x00" in path or _has_nul(scope.get("query_string", b"")):
+            # No text column (PostgreSQL refuses U+0000 in text and jsonb) and no identifier
+            # holds a NUL; refused here once, so no route can reach the database with one.
+            await self._refuse(
+                path, request_id, send_wrapper, "The path or query string holds a NUL"
+            )
+            return
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -564,18 +577,28 @@ class EdgeMiddleware:
                 await self._too_large(path, request_id, exc.limit, send_wrapper, str(exc.detail))
 
     @staticmethod
+    async def _refuse(path: str, request_id: str, send: Send, detail: str) -> None:
+        await EdgeMiddleware._error(path, request_id, send, BadRequest(detail), 400)
+
+    @staticmethod
     async def _too_large(
         path: str, request_id: str, limit: int, send: Send, detail: str | None = None
     ) -> None:
         error = PayloadTooLarge(
             detail or f"Request body exceeds the {limit}-byte limit", limit=limit
         )
+        await EdgeMiddleware._error(path, request_id, send, error, 413)
+
+    @staticmethod
+    async def _error(
+        path: str, request_id: str, send: Send, error: VouchError, status: int
+    ) -> None:
         body, media_type = renderer_for(path)(error, request_id)
         payload = json.dumps(body).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", media_type.encode()),
                     (b"content-length", str(len(payload)).encode()),

@@ -364,3 +364,40 @@ class TestCapabilitiesStayOutOfLogs:
         assert response.status_code == 500
         assert any(r.name == "vouch.http" for r in caplog.records)
         assert "SECRET" not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+class TestNulInTheRequestLine:
+    """schemathesis found GET /api/v1/authorizations?…=%00 answered 500 on PostgreSQL (which
+    refuses U+0000 in text); the edge now refuses a NUL in the path or query before any route."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/api/v1/authorizations?recipient=%00",
+            "/api/v1/verifications?external_user_id=a%00b",
+            "/api/v1/webhook-deliveries?event_type=%00",
+            "/api/v1/verifications/ver%00x",
+        ],
+    )
+    async def test_refused_with_the_envelope(
+        self, client: httpx.AsyncClient, keys: Keys, url: str
+    ) -> None:
+        response = await client.get(url, headers=keys.test_headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "bad_request"
+        assert response.headers["x-request-id"].startswith("req_")
+
+    async def test_each_surface_answers_in_its_own_format(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        response = await client.get("/v2/records?handle=%00", headers=keys.test_headers)
+        assert response.status_code == 400
+        assert set(response.json()) == {"data", "hash", "meta"}
+
+    async def test_a_percent_that_is_not_a_nul_still_passes(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        response = await client.get(
+            "/api/v1/verifications?external_user_id=a%250b", headers=keys.test_headers
+        )
+        assert response.status_code == 200

@@ -53,7 +53,8 @@ async def live(settings_factory: Any) -> AsyncIterator[Live]:
         server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None))
         task = asyncio.create_task(server.serve(sockets=[sock]))
         try:
-            async with httpx.AsyncClient(base_url=url, trust_env=False) as http:
+            # A loaded CI machine can take longer than httpx's default 5 s to answer.
+            async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=60) as http:
                 signer = await make_signer(http, keys.test_headers, "sdk-user")
                 system = await http.get("/v2/signers/system", headers=keys.test_headers)
                 yield Live(
