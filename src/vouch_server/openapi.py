@@ -31,6 +31,7 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -118,6 +119,45 @@ def keyed_operations(app: FastAPI) -> set[tuple[str, str]]:
         if any(getattr(call, KEY_MARK, False) for call in _calls(route.dependant)):
             for method in context.methods or ():
                 out.add((str(context.path_format), method.lower()))
+    return out
+
+
+def documented(
+    model: type[BaseModel], status: int = 200, description: str = "OK"
+) -> dict[str, Any]:
+    """Route keyword arguments that document ``model`` as the operation's ``status`` answer.
+
+    Documentation only: the handler's own dict is sent as it is (``response_model=None``), so
+    no validation or re-serialisation is added to a hot path. schemathesis's
+    ``response_schema_conformance`` (``tests/http/test_schemathesis.py``) checks that what is sent
+    matches what is documented. Use as ``@router.get(path, **documented(Model))``.
+    """
+    return {
+        "response_model": None,
+        "status_code": status,
+        "responses": {status: {"model": model, "description": description}},
+    }
+
+
+def bare_responses(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(method, path, status) of every 2xx JSON answer documented only as "some object"."""
+    out = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            for status, answer in op.get("responses", {}).items():
+                if not status.startswith("2"):
+                    continue
+                for media, content in answer.get("content", {}).items():
+                    schema = content.get("schema") or {}
+                    if (
+                        "json" in media
+                        and "$ref" not in schema
+                        and not schema.get("properties")
+                        and not schema.get("items")
+                        and not schema.get("anyOf")
+                        and not schema.get("oneOf")
+                    ):
+                        out.append((method, path, status))
     return out
 
 
