@@ -56,18 +56,69 @@ async def _refuse(send: Send, status: int, code: str, message: str, challenge: s
 
 class McpEndpoint:
     """The ASGI app at ``/mcp``: checks the bearer key, then hands the request to the SDK's
-    session manager of the full server (a valid key) or of the public one (no key), both
-    started by the router's lifespan."""
+    session manager of the full server (a valid key) or of the public one (no key).
+
+    The two servers are built and their session managers started on the first request to
+    ``/mcp``, not at startup: registering every tool builds a pydantic model per tool (about a
+    third of a second for both servers), which a process that never serves MCP should not pay.
+    The router's lifespan stops them if they were started."""
 
     def __init__(self) -> None:
         self.manager: StreamableHTTPSessionManager | None = None
         self.public_manager: StreamableHTTPSessionManager | None = None
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._stopping = False
+
+    async def _start(self, app: FastAPI) -> None:
+        async with self._lock:
+            if self._holder is not None or self._stopping:
+                return
+            url = app.state.vouch.settings.public_url
+            full = _session_manager(build_server(InProcessConnector(app, url), transport="http"))
+            public = _session_manager(
+                build_server(InProcessConnector(app, url, public=True), transport="http")
+            )
+            # The managers' task group lives in a task of its own, entered and left there:
+            # the request that starts it and the lifespan that stops it run in other tasks.
+            ready = asyncio.Event()
+
+            async def hold() -> None:
+                async with full.run(), public.run():
+                    self.manager, self.public_manager = full, public
+                    ready.set()
+                    try:
+                        await self._stop.wait()
+                    finally:
+                        self.manager = self.public_manager = None
+
+            self._holder = asyncio.create_task(hold(), name="vouch-mcp-sessions")
+            waiter = asyncio.create_task(ready.wait())
+            await asyncio.wait({self._holder, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if self._holder.done():
+                waiter.cancel()
+                holder, self._holder = self._holder, None
+                holder.result()  # raises what stopped it
+
+    def open(self) -> None:
+        """Allow a start again (a new lifespan of the same app)."""
+        self._stopping = False
+        self._stop = asyncio.Event()
+
+    async def stop(self) -> None:
+        async with self._lock:
+            self._stopping = True
+            self._stop.set()
+            if self._holder is not None:
+                await self._holder
+                self._holder = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - only HTTP routes reach here
             return
         key = bearer_key(scope)
-        manager = self.public_manager
+        public = key is None
         if key is not None:
             runtime: Runtime = scope["app"].state.vouch
             principal = None
@@ -84,9 +135,11 @@ class McpEndpoint:
                     'Bearer realm="vouch", error="invalid_token"',
                 )
                 return
-            manager = self.manager
+        if self.manager is None:
+            await self._start(scope["app"])
+        manager = self.public_manager if public else self.manager
         if manager is None:
-            await _refuse(send, 503, "unavailable", "The MCP endpoint is starting or stopping", "")
+            await _refuse(send, 503, "unavailable", "The MCP endpoint is stopping", "")
             return
         await manager.handle_request(scope, receive, send)
 
@@ -104,43 +157,17 @@ def _session_manager(server: VouchMCP) -> StreamableHTTPSessionManager:
 
 
 def router() -> APIRouter:
-    """``/mcp`` and the lifespan that runs its session manager; ``app.include_router`` merges
+    """``/mcp`` and the lifespan that stops its session managers; ``app.include_router`` merges
     the lifespan into the app's."""
     endpoint = McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime: Runtime = app.state.vouch
-        url = runtime.settings.public_url
-        full = _session_manager(build_server(InProcessConnector(app, url), transport="http"))
-        public = _session_manager(
-            build_server(InProcessConnector(app, url, public=True), transport="http")
-        )
-        # The manager's task group lives in a task of its own: an ASGI server (or a test) may
-        # run the start and the end of a lifespan in different tasks, and a task group must be
-        # entered and left in one.
-        ready, stop = asyncio.Event(), asyncio.Event()
-
-        async def hold() -> None:
-            async with full.run(), public.run():
-                endpoint.manager, endpoint.public_manager = full, public
-                ready.set()
-                try:
-                    await stop.wait()
-                finally:
-                    endpoint.manager = endpoint.public_manager = None
-
-        task = asyncio.create_task(hold(), name="vouch-mcp-sessions")
-        waiter = asyncio.create_task(ready.wait())
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            waiter.cancel()
-            task.result()  # raises what stopped it
+        endpoint.open()
         try:
             yield
         finally:
-            stop.set()
-            await task
+            await endpoint.stop()
 
     mcp_router = APIRouter(lifespan=lifespan)
     mcp_router.routes.append(Route(PATH, endpoint, methods=["GET", "POST", "DELETE"]))
