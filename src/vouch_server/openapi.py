@@ -186,7 +186,8 @@ def rewrite(spec: dict[str, Any], keyed: set[tuple[str, str]]) -> dict[str, Any]
             extra = _STREAM if path.endswith("/events") else _OTHER_CONTENT.get((path, method))
             if ok is not None and extra is not None:
                 schema = {"type": "object"} if extra.endswith("+json") else {"type": "string"}
-                ok.setdefault("content", {})[extra] = {"schema": schema}
+                # A route that documents its own schema under this media type keeps it.
+                ok.setdefault("content", {}).setdefault(extra, {"schema": schema})
             statuses = []
             # A write may read its body raw (the location and agent surfaces do), so each one
             # can answer 400 whether or not FastAPI saw a body model.
