@@ -66,6 +66,7 @@ from vouch_server.mcp import http as mcp_http
 from vouch_server.multichannel.endpoints import router as multichannel_router
 from vouch_server.observability.endpoints import router as metrics_router
 from vouch_server.observability.middleware import ObserveRequests
+from vouch_server.openapi import documented
 from vouch_server.openapi import install as install_openapi
 from vouch_server.profiles import pages as profile_pages
 from vouch_server.profiles.endpoints import public_router as public_profiles_router
@@ -74,6 +75,7 @@ from vouch_server.proofs.endpoints import router as proofs_router
 from vouch_server.proofs.endpoints import status_list_router
 from vouch_server.records.endpoints import router as records_router
 from vouch_server.records.signed_errors import SignMinkaErrors
+from vouch_server.signing.responses import SigningJwksOut
 from vouch_server.requests import service as requests_service
 from vouch_server.requests.endpoints import router as requests_router
 from vouch_server.runtime import Runtime
@@ -82,6 +84,7 @@ from vouch_server.tenancy.endpoints import router as tenancy_router
 from vouch_server.tenancy.service import authenticate
 from vouch_server.web.endpoints import router as web_router
 from vouch_server.web.landing import router as landing_router
+from vouch_server.web.verification_page import router as verification_page_router
 from vouch_server.web.verify_page import router as verify_page_router
 from vouch_server.webhooks.delivery import DeliveryWorker
 from vouch_server.webhooks.endpoints import router as webhooks_router
@@ -237,12 +240,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             },
         )
 
-    @app.get("/.well-known/jwks.json", tags=["public"])
+    @app.get("/.well-known/jwks.json", tags=["public"], **documented(SigningJwksOut))
     async def jwks(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
         """Live keys only: proof keys and status-list keys, with their windows and tombstones."""
         return await _jwks(session, runtime, "live")
 
-    @app.get("/.well-known/jwks-test.json", tags=["public"])
+    @app.get("/.well-known/jwks-test.json", tags=["public"], **documented(SigningJwksOut))
     async def jwks_test(session: Session, runtime: RuntimeDep, _public: PublicCaller) -> Response:
         """Test keys only: what test-mode proofs are signed with. Never trust these in live."""
         return await _jwks(session, runtime, "test")
@@ -277,6 +280,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(approval_router)
     app.include_router(web_router)
     app.include_router(verify_page_router)
+    app.include_router(verification_page_router)
     app.include_router(profiles_router)
     app.include_router(public_profiles_router)
     app.include_router(profile_pages.router)

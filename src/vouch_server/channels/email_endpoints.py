@@ -29,6 +29,7 @@ from vouch_server.control import email_flow
 from vouch_server.deps import PublicCaller, RuntimeDep, Session, client_ip
 from vouch_server.errors import BadRequest, RateLimited, Unauthorized
 from vouch_server.web import person
+from vouch_server.web.branding import Branding, load_branding
 from vouch_server.web.hosted import message_page
 
 router = APIRouter(include_in_schema=False)
@@ -98,7 +99,9 @@ _MESSAGES = {
 _STATUS = {"ready": 200, "verified": 200, "used": 410, "expired": 410, "failed": 410}
 
 
-def _page(view: email_flow.LinkView, token: str | None = None) -> HTMLResponse:
+def _page(
+    view: email_flow.LinkView, token: str | None = None, branding: Branding | None = None
+) -> HTMLResponse:
     verification = view.verification
     who = verification.identifier if verification is not None else "your address"
     title, text = _MESSAGES[view.state]
@@ -112,6 +115,7 @@ def _page(view: email_flow.LinkView, token: str | None = None) -> HTMLResponse:
         after=after,
         ok=view.state == "verified",
         brand_name=view.business_name,
+        branding=branding,
         # Relative action: the page posts to itself (/verify/{id}/email), the token in the body.
         token=token if view.state == "ready" else None,
         headers={
@@ -120,6 +124,13 @@ def _page(view: email_flow.LinkView, token: str | None = None) -> HTMLResponse:
             "Referrer-Policy": "no-referrer",
         },
     )
+
+
+async def _branding(session: Session, view: email_flow.LinkView) -> Branding | None:
+    """The project's look (web/branding.py), where the link names a verification."""
+    if view.verification is None:
+        return None
+    return await load_branding(session, view.verification.project_id)
 
 
 @router.get("/verify/{verification_id}/email")
@@ -132,7 +143,7 @@ async def magic_link_page(
 ) -> HTMLResponse:
     token = request.query_params.get("token", "")
     view = await email_flow.inspect_link(session, runtime, verification_id, token)
-    return _page(view, token)
+    return _page(view, token, await _branding(session, view))
 
 
 @router.post("/verify/{verification_id}/email")
@@ -149,7 +160,7 @@ async def magic_link_confirm(
         form = {}
     token = (form.get("token") or [""])[0]
     view = await email_flow.confirm_link(session, runtime, verification_id, token)
-    page = _page(view)
+    page = _page(view, branding=await _branding(session, view))
     if view.state == "verified" and view.verification is not None:
         # This browser proved the mailbox: Smart Reuse may count it as the same person later.
         person.remember(runtime, request, page, [view.verification.id])

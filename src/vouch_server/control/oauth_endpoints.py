@@ -27,15 +27,15 @@ from vouch_server.deps import PublicCaller, RuntimeDep
 from vouch_server.errors import VouchError
 from vouch_server.kit.ids import is_object_id
 from vouch_server.tenancy.service import Principal
+from vouch_server.web import hosted
+from vouch_server.web.branding import Branding, load_branding
 from vouch_server.web.hosted import message_page
 
 router = APIRouter(tags=["oauth"])
 
 PAGE_HEADERS: Final = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; base-uri 'none'; "
-        "form-action 'none'; frame-ancestors 'none'"
-    ),
+    # The hosted pages' one policy (web/hosted.py); a project's logo adds its origin to img-src.
+    "Content-Security-Policy": hosted.csp(Branding(), form_action="'none'"),
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
     "Referrer-Policy": "no-referrer",
@@ -52,8 +52,10 @@ _INVALID_STATE: Final = (
 )
 
 
-def page(status: int, title: str, message: str, *, ok: bool = False) -> HTMLResponse:
-    return message_page(status, title, message, ok=ok, headers=PAGE_HEADERS)
+def page(
+    status: int, title: str, message: str, *, ok: bool = False, branding: Branding | None = None
+) -> HTMLResponse:
+    return message_page(status, title, message, ok=ok, headers=PAGE_HEADERS, branding=branding)
 
 
 @router.get("/oauth/callback/{provider}", include_in_schema=False)
@@ -70,6 +72,7 @@ async def oauth_callback(
     verification_id = verification_id_of(state)
     if len(state) > MAX_STATE_CHARS or not is_object_id(verification_id):
         return page(400, "Sign-in not accepted", _INVALID_STATE)
+    branding: Branding | None = None
     try:
         async with runtime.db.session() as session:
             verification = await repository.get_by_id(session, verification_id)
@@ -80,6 +83,7 @@ async def oauth_callback(
                 or not state_matches(verification, state)
             ):
                 return page(400, "Sign-in not accepted", _INVALID_STATE)
+            branding = await load_branding(session, verification.project_id)
             if error is not None:
                 # RFC 6749 §4.1.2.1: the person declined or the provider failed; nothing changes.
                 return page(
@@ -87,9 +91,15 @@ async def oauth_callback(
                     "Sign-in cancelled",
                     f"{label} did not authorize the sign-in ({error[:60]}). "
                     "You can open the link again to retry.",
+                    branding=branding,
                 )
             if not code or len(code) > MAX_CODE_CHARS:
-                return page(400, "Sign-in not accepted", f"{label} sent no authorization code.")
+                return page(
+                    400,
+                    "Sign-in not accepted",
+                    f"{label} sent no authorization code.",
+                    branding=branding,
+                )
             principal = Principal(
                 project_id=verification.project_id,
                 environment=verification.environment,
@@ -104,10 +114,11 @@ async def oauth_callback(
             )
             account = verified.identifier
     except VouchError as exc:
-        return page(exc.status, "Not verified", exc.message)
+        return page(exc.status, "Not verified", exc.message, branding=branding)
     return page(
         200,
         "Account verified",
         f"You proved that you control {account} on {label}. You can close this window.",
         ok=True,
+        branding=branding,
     )

@@ -1,26 +1,25 @@
 """Hosted pages for people: ``/approve/{token}`` — approve or deny an approval request (with a
 comment), or answer an email consent request.
 
-Server-rendered HTML (Jinja2, autoescaped) with a strict Content Security Policy: no scripts at
-all, the one inline stylesheet allowed by its SHA-256 (CSP Level 3 hash source), forms posting only
-back here, no framing, no referrer (the token is in the URL). ``GET`` never decides anything, so
-a mail scanner that follows links changes nothing; ``POST`` uses the link up (single use) and
-records the decision — first response wins across every channel. The token is HMAC-signed and
-expires with the request (``vouch_server.approval.links``). Every answer, errors included, is HTML.
+Server-rendered HTML (Jinja2, autoescaped) in the look every hosted page shares
+(``templates/base.html``, ``/static/hosted.css`` and the project's branding; see
+``vouch_server.web.hosted``), under the same strict Content Security Policy: no script at all,
+styles only from this origin, forms posting only back here, no framing, no referrer (the token is
+in the URL). ``GET`` never decides anything, so a mail scanner that follows links changes
+nothing; ``POST`` uses the link up (single use) and records the decision — first response wins
+across every channel. The token is HMAC-signed and expires with the request
+(``vouch_server.approval.links``). Every answer, errors included, is HTML; a link that cannot be
+used says so in vouch's own look, since the project behind it is not known.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from vouch_server.approval import links
 from vouch_server.approval import service as approvals
@@ -30,50 +29,24 @@ from vouch_server.deps import RuntimeDep, Session, client_ip
 from vouch_server.kit.clock import isoformat_ms
 from vouch_server.models.delegation import ApprovalLink
 from vouch_server.runtime import Runtime
+from vouch_server.web import hosted
+from vouch_server.web.branding import Branding, load_branding
 
 router = APIRouter(prefix="/approve", include_in_schema=False)
 
-CSS = (
-    "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f6f7f9;"
-    "color:#1d2330;margin:0}main{max-width:34rem;margin:3rem auto;background:#fff;"
-    "border-radius:12px;padding:2rem;box-shadow:0 1px 4px rgba(0,0,0,.08)}"
-    "h1{font-size:1.35rem;margin:0 0 .5rem}.sub{color:#5b6475;margin:0 0 1rem}"
-    "blockquote{white-space:pre-wrap;margin:1rem 0;padding:1rem;background:#f1f3f7;"
-    "border-left:4px solid #4b6bfb;border-radius:6px}label{display:block;font-weight:600;"
-    "margin:1rem 0 .4rem}textarea{width:100%;box-sizing:border-box;font:inherit;padding:.6rem;"
-    "border:1px solid #c9cfdb;border-radius:6px}.buttons{display:flex;gap:.75rem;margin-top:1rem}"
-    "button{font:inherit;font-weight:600;padding:.7rem 1.4rem;border-radius:8px;border:1px solid "
-    "transparent;cursor:pointer}.approve{background:#1f9d55;color:#fff}.deny{background:#fff;"
-    "color:#c0392b;border-color:#c0392b}.primary{outline:3px solid #9ec5ff}"
-    ".notice{padding:.8rem 1rem;border-radius:6px;background:#eef2ff}.ok{background:#e7f7ee}"
-    ".bad{background:#fdecea}.small{color:#5b6475;font-size:.85rem;margin-top:1.5rem}"
-)
-CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
-CSP = (
-    f"default-src 'none'; style-src 'sha256-{CSS_HASH}'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-}
+# The approval page's headers (it has no script and no image but the project's logo).
+HEADERS = hosted.headers(Branding())
+CSP = HEADERS["Content-Security-Policy"]
 STATUS_FOR = {"invalid_link": 404, "link_expired": 410, "link_used": 409}
 
 
-@lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(["html"]),
-    )
+    return hosted.environment()
 
 
-def _page(status: int = 200, **values: Any) -> HTMLResponse:
-    values.setdefault("css", CSS)
+def _page(status: int = 200, branding: Branding | None = None, **values: Any) -> HTMLResponse:
     values.setdefault("max_comment", MAX_COMMENT)
-    html = _environment().get_template("approve.html").render(**values)
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+    return hosted.render("approve.html", status, branding or Branding(), **values)
 
 
 def _refused(error: links.LinkRefused) -> HTMLResponse:
@@ -124,15 +97,18 @@ async def _confirmation_page(
 ) -> HTMLResponse:
     c = await approvals.for_link(session, runtime, link)
     name = await approvals.config_name(session, c)
+    b = await load_branding(session, c.project_id)
     if c.status != "pending":
         return _page(
             409,
+            branding=b,
             title=f"Approval request: {name}",
             request_text=c.message,
             notice=approvals.already_text(c),
             notice_kind="bad",
         )
     return _page(
+        branding=b,
         title=f"Approval request: {name}",
         subtitle="Approve or deny this request. You may add a comment.",
         request_text=c.message,
@@ -150,10 +126,14 @@ async def _consent_page(
     if a is None:
         raise links.LinkRefused("invalid_link", "This link is not valid.")
     a = await consent.expire_if_due(session, runtime, a)
+    b = await load_branding(session, a.project_id)
     title = f"Allow {a.business_name} to send you approval requests?"
     if a.status != "pending":
-        return _page(409, title=title, notice=f"This request is {a.status}.", notice_kind="bad")
+        return _page(
+            409, branding=b, title=title, notice=f"This request is {a.status}.", notice_kind="bad"
+        )
     return _page(
+        branding=b,
         title=title,
         subtitle=f"{a.business_name} would like to ask you to approve actions by email.",
         form="consent",
@@ -186,12 +166,16 @@ async def _confirmation_answer(
 ) -> HTMLResponse:
     c = await approvals.for_link(session, runtime, link)
     name = await approvals.config_name(session, c)
+    b = await load_branding(session, c.project_id)
     title = f"Approval request: {name}"
     if action not in ("approve", "deny"):
-        return _page(400, title=title, notice="Choose Approve or Deny.", notice_kind="bad")
+        return _page(
+            400, branding=b, title=title, notice="Choose Approve or Deny.", notice_kind="bad"
+        )
     if len(comment) > MAX_COMMENT:
         return _page(
             400,
+            branding=b,
             title=title,
             notice=f"The comment is longer than {MAX_COMMENT} characters.",
             notice_kind="bad",
@@ -199,6 +183,7 @@ async def _confirmation_answer(
     if c.status != "pending":
         return _page(
             409,
+            branding=b,
             title=title,
             request_text=c.message,
             notice=approvals.already_text(c),
@@ -215,13 +200,14 @@ async def _confirmation_answer(
     if not won:
         return _page(
             409,
+            branding=b,
             title=title,
             request_text=c.message,
             notice=approvals.already_text(c),
             notice_kind="bad",
         )
     done = "Approved. Thank you." if action == "approve" else "Denied. Thank you."
-    return _page(title=title, request_text=c.message, notice=done, notice_kind="ok")
+    return _page(branding=b, title=title, request_text=c.message, notice=done, notice_kind="ok")
 
 
 async def _consent_answer(
@@ -231,18 +217,25 @@ async def _consent_answer(
     if a is None:
         raise links.LinkRefused("invalid_link", "This link is not valid.")
     a = await consent.expire_if_due(session, runtime, a)
+    b = await load_branding(session, a.project_id)
     title = f"Allow {a.business_name} to send you approval requests?"
     if action not in ("allow", "deny"):
-        return _page(400, title=title, notice="Choose Allow or Deny.", notice_kind="bad")
+        return _page(
+            400, branding=b, title=title, notice="Choose Allow or Deny.", notice_kind="bad"
+        )
     if a.status != "pending":
-        return _page(409, title=title, notice=f"This request is {a.status}.", notice_kind="bad")
+        return _page(
+            409, branding=b, title=title, notice=f"This request is {a.status}.", notice_kind="bad"
+        )
     await links.consume(session, link)
     actor = consent.actor_hash("email", link.recipient or a.recipient)
     if not await consent.decide(session, runtime, a, allow=action == "allow", actor=actor):
-        return _page(409, title=title, notice=f"This request is {a.status}.", notice_kind="bad")
+        return _page(
+            409, branding=b, title=title, notice=f"This request is {a.status}.", notice_kind="bad"
+        )
     notice = (
         f"Thank you. {a.business_name} may now send you approval requests."
         if action == "allow"
         else f"Thank you. {a.business_name} will not send you approval requests."
     )
-    return _page(title=title, notice=notice, notice_kind="ok")
+    return _page(branding=b, title=title, notice=notice, notice_kind="ok")

@@ -28,7 +28,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +51,21 @@ from vouch_server.runtime import Runtime
 from vouch_server.sessions.qr import png_data_url
 from vouch_server.tenancy import credentials
 from vouch_server.web import endpoints as approve_page
-from vouch_server.web import person
+from vouch_server.web import hosted, person
+from vouch_server.web.branding import Branding, load_branding
 
 router = APIRouter(include_in_schema=False)
+router.include_router(hosted.router)  # /static/brand/<rrggbb>.css
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-# Scripts and styles only from this origin (the files below), images only from data: URLs (the QR
-# codes), fetches and event streams only back here.
-CSP = (
-    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
-    "img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-HEADERS = {
-    **approve_page.HEADERS,
-    "Content-Security-Policy": CSP,
-    "Referrer-Policy": "no-referrer",
-}
+# The hosted pages' one policy (``vouch_server.web.hosted``) with this origin's script and event
+# streams, and data: images (the QR codes); a project's logo adds its own origin to img-src.
+HEADERS = hosted.headers(Branding(), script=True, qr=True)
+CSP = HEADERS["Content-Security-Policy"]
 COOKIE = "vouch_verify"
+# The statuses a live page keeps following (a request's open ones; a verification's pending).
+LIVE = frozenset((*requests.OPEN, "pending"))
 # Fields of a challenge worth showing the person (control's method ``challenge`` shapes).
 SHOWN = (
     "code",
@@ -153,13 +150,19 @@ def _secure_cookie(runtime: Runtime, request: Request) -> bool:
 
 
 # -- pages ---------------------------------------------------------------------------------------
-def _html(status: int, template: str = "verify.html", **values: Any) -> HTMLResponse:
-    html = approve_page._environment().get_template(template).render(**values)
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+def _html(
+    status: int,
+    template: str = "verify.html",
+    branding: Branding | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    return hosted.render(template, status, branding or Branding(), script=True, qr=True, **values)
 
 
-def _refused(status: int, title: str, message: str) -> HTMLResponse:
-    return _html(status, "verify_error.html", title=title, message=message)
+def _refused(
+    status: int, title: str, message: str, branding: Branding | None = None
+) -> HTMLResponse:
+    return _html(status, "verify_error.html", branding, title=title, message=message)
 
 
 def _not_found() -> HTMLResponse:
@@ -188,13 +191,18 @@ async def _load(session: AsyncSession, request_id: str) -> VerificationRequest |
     return await session.get(VerificationRequest, request_id)
 
 
-def _closed(request: VerificationRequest) -> HTMLResponse | None:
+def _closed(request: VerificationRequest, branding: Branding) -> HTMLResponse | None:
     if request.status == "expired":
         return _refused(
-            410, "This request has expired", "Ask whoever sent you this link for a new one."
+            410,
+            "This request has expired",
+            "Ask whoever sent you this link for a new one.",
+            branding,
         )
     if request.status == "cancelled":
-        return _refused(410, "This request was cancelled", "There is nothing left to do here.")
+        return _refused(
+            410, "This request was cancelled", "There is nothing left to do here.", branding
+        )
     return None
 
 
@@ -347,6 +355,8 @@ async def _render(
     counts = requests.progress(current.assets)
     page = _html(
         status,
+        "verify.html",
+        await load_branding(session, r.project_id),
         request_id=r.id,
         title=context.get("title") or "Verify it's you",
         description=context.get("description"),
@@ -410,7 +420,8 @@ async def verify_page(
     if row is None:
         return _not_found()
     current = await requests.view(session, runtime, row)
-    return _closed(current.request) or await _render(session, runtime, request, current)
+    closed = _closed(current.request, await load_branding(session, row.project_id))
+    return closed or await _render(session, runtime, request, current)
 
 
 @router.post("/verify/{request_id}", response_model=None)
@@ -432,7 +443,7 @@ async def verify_start(
     if row is None:
         return _not_found()
     current = await requests.view(session, runtime, row)
-    closed = _closed(current.request)
+    closed = _closed(current.request, await load_branding(session, row.project_id))
     if closed is not None:
         return closed
     raw_index = fields.get("asset", "")
@@ -492,7 +503,7 @@ async def verify_reuse(
     if row is None:
         return _not_found()
     current = await requests.view(session, runtime, row)
-    closed = _closed(current.request)
+    closed = _closed(current.request, await load_branding(session, row.project_id))
     if closed is not None:
         return closed
     raw_index = fields.get("asset", "")
@@ -531,14 +542,6 @@ async def verify_events(
     row = await _load(session, request_id)
     if row is None:
         return _not_found()
-    project = row.project_id
-    open_streams: dict[str, int] = runtime.extras.setdefault("sse_streams", {})  # type: ignore[assignment]
-    if open_streams.get(project, 0) >= runtime.settings.sse_max_streams_per_project:
-        page = _refused(429, "Too many open pages", "Please reload this page in a moment.")
-        page.headers["Retry-After"] = "5"
-        return page
-    open_streams[project] = open_streams.get(project, 0) + 1
-    heartbeat = runtime.settings.sse_heartbeat_seconds
 
     async def read() -> tuple[str, float]:
         async with runtime.db.session() as fresh:
@@ -548,26 +551,49 @@ async def verify_events(
             left = (current.request.expires_at - utcnow()).total_seconds()
             return current.request.status, left
 
+    return live_stream(runtime, row.project_id, "verification_request", request_id, read)
+
+
+# What a live page's stream reads again after each message: the object's status and the seconds
+# left before it runs out.
+Reader = Callable[[], Awaitable[tuple[str, float]]]
+
+
+def live_stream(
+    runtime: Runtime, project: str, topic: str, object_id: str, read: Reader
+) -> StreamingResponse | HTMLResponse:
+    """The event stream a verify page follows (``/static/verify.js``): ``connected`` with the
+    status, then ``changed`` whenever the bus says ``{topic}:{object_id}`` changed (in any
+    process), a ``heartbeat`` meanwhile; ends once the status is no longer open (pending or
+    partial). Counted against the project's open streams, as control's and approval's are."""
+    open_streams: dict[str, int] = runtime.extras.setdefault("sse_streams", {})  # type: ignore[assignment]
+    if open_streams.get(project, 0) >= runtime.settings.sse_max_streams_per_project:
+        page = _refused(429, "Too many open pages", "Please reload this page in a moment.")
+        page.headers["Retry-After"] = "5"
+        return page
+    open_streams[project] = open_streams.get(project, 0) + 1
+    heartbeat = runtime.settings.sse_heartbeat_seconds
+
     async def stream() -> AsyncIterator[bytes]:
         try:
-            async with runtime.bus.subscribe(f"verification_request:{request_id}") as queue:
+            async with runtime.bus.subscribe(f"{topic}:{object_id}") as queue:
                 # Read after subscribing, so that no change falls between the two.
                 status, left = await read()
-                yield _sse("connected", {"id": request_id, "status": status})
-                while status in requests.OPEN:
+                yield _sse("connected", {"id": object_id, "status": status})
+                while status in LIVE:
                     try:
                         message = await asyncio.wait_for(
                             queue.get(), max(0.05, min(heartbeat, left))
                         )
                     except TimeoutError:
                         status, left = await read()
-                        if status in requests.OPEN:
+                        if status in LIVE:
                             yield _sse("heartbeat", {"at": isoformat_ms(utcnow())})
                             continue
-                        yield _sse("changed", {"id": request_id, "status": status})
+                        yield _sse("changed", {"id": object_id, "status": status})
                         break
                     status, left = await read()
-                    event: dict[str, Any] = {"id": request_id, "status": status}
+                    event: dict[str, Any] = {"id": object_id, "status": status}
                     if isinstance(message.get("asset_index"), int):
                         event["asset_index"] = message["asset_index"]
                     yield _sse("changed", event)
