@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import time
@@ -27,6 +28,7 @@ from ._errors import (
     TransportError,
     VouchError,
 )
+from ._paging import Paging, awalk, cursored, walk
 from ._types import (
     JSONWebKeySet,
     ProofValidation,
@@ -39,6 +41,13 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from ._agent_api import Agents, AsyncAgents
+    from ._authorizations import AsyncAuthorizations, Authorizations
+    from ._hitl import AsyncHitl, Hitl
+    from ._record_api import AsyncRecords, Records
+    from ._templates import AsyncTemplates, Templates
+    from ._webhook_api import AsyncWebhooks, Webhooks
 
 __all__ = ["AsyncClient", "Client", "RetryPolicy"]
 
@@ -63,7 +72,19 @@ class _Call:
     method: str
     path: str
     params: dict[str, str] | None = None
-    body: dict[str, Any] | None = None
+    body: Any = None
+    # The answer is text (a CSV export), not JSON.
+    text: bool = False
+
+
+def _query(values: Mapping[str, Any]) -> dict[str, str]:
+    """Query parameters from keyword values: ``None`` left out, booleans as ``true``/``false``."""
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
 
 
 def _segment(value: str) -> str:
@@ -169,6 +190,24 @@ def _revocation_list(since: str | datetime | None, cursor: str | None, limit: in
     return _Call("GET", "/api/v1/proofs/revoked", params=params)
 
 
+def _verification_pages(
+    limit: int,
+    status: str | None,
+    type: str | None,
+    channel: str | None,
+    external_user_id: str | None,
+) -> Paging[str | None]:
+    return cursored(
+        lambda cursor: _list_verifications(
+            None, limit, status, type, channel, external_user_id, cursor
+        )
+    )
+
+
+def _revocation_pages(since: str | datetime | None, limit: int | None) -> Paging[str | None]:
+    return cursored(lambda cursor: _revocation_list(since, cursor, limit), items="revoked")
+
+
 # ---------------------------------------------------------------- responses
 
 
@@ -192,15 +231,47 @@ def _retry_after(response: httpx.Response, envelope: Mapping[str, Any]) -> int |
     return None
 
 
+def _envelope(payload: Any) -> dict[str, Any]:
+    """The error's fields, whichever surface answered.
+
+    vouch's ``{"error": {"code", "message", "details", "request_id"}}``; the agents surface's
+    ``{"error": "<title>", "message", "details"?}`` (the title is its only code); the records
+    surface's ``{"data": {"reason", "detail", "custom": {"details"?, "requestId"?}}}``.
+    """
+    if not isinstance(payload, dict):
+        return {}
+    error = payload.get("error")
+    if isinstance(error, dict):
+        return error
+    if isinstance(error, str):
+        return {
+            "code": error,
+            "message": payload.get("message") or error,
+            "details": payload.get("details"),
+            "retry_after": payload.get("retry_after"),
+        }
+    data = payload.get("data")
+    if isinstance(data, dict) and isinstance(data.get("reason"), str):
+        custom = data.get("custom")
+        if not isinstance(custom, dict):
+            custom = {}
+        return {
+            "code": data["reason"],
+            "message": data.get("detail"),
+            "details": custom.get("details"),
+            "request_id": custom.get("requestId"),
+            "retry_after": custom.get("retry_after"),
+        }
+    return {}
+
+
 def _error_for(response: httpx.Response) -> VouchError:
     status = response.status_code
     try:
         payload = response.json()
     except ValueError:
         payload = None
-    envelope = payload.get("error") if isinstance(payload, dict) else None
-    if not isinstance(envelope, dict):
-        envelope = {}
+    envelope = _envelope(payload)
     code = envelope.get("code")
     message = envelope.get("message")
     details = envelope.get("details")
@@ -224,15 +295,11 @@ def _error_for(response: httpx.Response) -> VouchError:
     return cls(status, code, message, details, request_id, response=response)
 
 
-def _next_cursor(page: Mapping[str, Any]) -> str | None:
-    pagination = page.get("pagination") or {}
-    cursor = pagination.get("nextCursor")
-    return cursor if pagination.get("hasMore") and isinstance(cursor, str) and cursor else None
-
-
-def _decode(response: httpx.Response) -> Any:
+def _decode(response: httpx.Response, *, text: bool = False) -> Any:
     if not response.is_success:
         raise _error_for(response)
+    if text:
+        return response.text
     if response.status_code == 204 or not response.content:
         return None
     try:
@@ -370,7 +437,7 @@ class Client(_Base):
                     call.method, attempt, response=response, jitter=random.random()
                 )
                 if delay is None:
-                    return _decode(response)
+                    return _decode(response, text=call.text)
                 response.close()
             self._sleep(delay)
             attempt += 1
@@ -386,26 +453,13 @@ class Client(_Base):
     ) -> Iterator[dict[str, Any]]:
         """Every verification matching the filters, newest first, page by page (keyset
         ``cursor``: rows created meanwhile never shift or repeat an item)."""
-        cursor: str | None = None
-        while True:
-            call = _list_verifications(None, limit, status, type, channel, external_user_id, cursor)
-            page = cast(VerificationList, self._send(call))
-            yield from page["data"]
-            cursor = _next_cursor(page)
-            if cursor is None:
-                return
+        return walk(self._send, _verification_pages(limit, status, type, channel, external_user_id))
 
     def iter_revocations(
         self, *, since: str | datetime | None = None, limit: int | None = None
     ) -> Iterator[RevokedEntry]:
         """Every entry of the revocation list, as sent (not verified: use ``Verifier``)."""
-        cursor: str | None = None
-        while True:
-            page = cast(RevocationListPage, self._send(_revocation_list(since, cursor, limit)))
-            yield from page["revoked"]
-            cursor = page.get("next_cursor") if page.get("has_more") else None
-            if not cursor:
-                return
+        return walk(self._send, _revocation_pages(since, limit))
 
     def create_verification(
         self,
@@ -504,6 +558,49 @@ class Client(_Base):
         """``GET /health``."""
         return cast(dict[str, Any], self._send(_Call("GET", "/health")))
 
+    # ---------------------------------------------------------------- API families
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhook endpoints and deliveries."""
+        from ._webhook_api import Webhooks
+
+        return Webhooks(self)
+
+    @functools.cached_property
+    def hitl(self) -> Hitl:
+        """Human-in-the-loop configs, their keys and chat-id discovery."""
+        from ._hitl import Hitl
+
+        return Hitl(self)
+
+    @functools.cached_property
+    def authorizations(self) -> Authorizations:
+        """Recipients' consent to be messaged."""
+        from ._authorizations import Authorizations
+
+        return Authorizations(self)
+
+    @functools.cached_property
+    def templates(self) -> Templates:
+        """Message templates."""
+        from ._templates import Templates
+
+        return Templates(self)
+
+    @functools.cached_property
+    def agents(self) -> Agents:
+        """Agent registration and keys (``/v1/agents``)."""
+        from ._agent_api import Agents
+
+        return Agents(self)
+
+    @functools.cached_property
+    def records(self) -> Records:
+        """Signed records (``/v2/{resource}``)."""
+        from ._record_api import Records
+
+        return Records(self)
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -557,12 +654,12 @@ class AsyncClient(_Base):
                     call.method, attempt, response=response, jitter=random.random()
                 )
                 if delay is None:
-                    return _decode(response)
+                    return _decode(response, text=call.text)
                 await response.aclose()
             await self._sleep(delay)
             attempt += 1
 
-    async def iter_verifications(
+    def iter_verifications(
         self,
         *,
         limit: int = 100,
@@ -571,31 +668,15 @@ class AsyncClient(_Base):
         channel: str | None = None,
         external_user_id: str | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """See :meth:`Client.iter_verifications`."""
-        cursor: str | None = None
-        while True:
-            call = _list_verifications(None, limit, status, type, channel, external_user_id, cursor)
-            page = cast(VerificationList, await self._send(call))
-            for item in page["data"]:
-                yield item
-            cursor = _next_cursor(page)
-            if cursor is None:
-                return
+        """See :meth:`Client.iter_verifications` (``async for``)."""
+        pages = _verification_pages(limit, status, type, channel, external_user_id)
+        return awalk(self._send, pages)
 
-    async def iter_revocations(
+    def iter_revocations(
         self, *, since: str | datetime | None = None, limit: int | None = None
     ) -> AsyncIterator[RevokedEntry]:
-        """See :meth:`Client.iter_revocations`."""
-        cursor: str | None = None
-        while True:
-            page = cast(
-                RevocationListPage, await self._send(_revocation_list(since, cursor, limit))
-            )
-            for entry in page["revoked"]:
-                yield entry
-            cursor = page.get("next_cursor") if page.get("has_more") else None
-            if not cursor:
-                return
+        """See :meth:`Client.iter_revocations` (``async for``)."""
+        return awalk(self._send, _revocation_pages(since, limit))
 
     async def create_verification(
         self,
@@ -691,6 +772,49 @@ class AsyncClient(_Base):
     async def health(self) -> dict[str, Any]:
         """``GET /health``."""
         return cast(dict[str, Any], await self._send(_Call("GET", "/health")))
+
+    # ---------------------------------------------------------------- API families
+    @functools.cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        """Webhook endpoints and deliveries."""
+        from ._webhook_api import AsyncWebhooks
+
+        return AsyncWebhooks(self)
+
+    @functools.cached_property
+    def hitl(self) -> AsyncHitl:
+        """Human-in-the-loop configs, their keys and chat-id discovery."""
+        from ._hitl import AsyncHitl
+
+        return AsyncHitl(self)
+
+    @functools.cached_property
+    def authorizations(self) -> AsyncAuthorizations:
+        """Recipients' consent to be messaged."""
+        from ._authorizations import AsyncAuthorizations
+
+        return AsyncAuthorizations(self)
+
+    @functools.cached_property
+    def templates(self) -> AsyncTemplates:
+        """Message templates."""
+        from ._templates import AsyncTemplates
+
+        return AsyncTemplates(self)
+
+    @functools.cached_property
+    def agents(self) -> AsyncAgents:
+        """Agent registration and keys (``/v1/agents``)."""
+        from ._agent_api import AsyncAgents
+
+        return AsyncAgents(self)
+
+    @functools.cached_property
+    def records(self) -> AsyncRecords:
+        """Signed records (``/v2/{resource}``)."""
+        from ._record_api import AsyncRecords
+
+        return AsyncRecords(self)
 
     async def aclose(self) -> None:
         if self._owns_http:
