@@ -11,6 +11,11 @@ from fastapi.responses import Response
 
 from vouch_server.consent import inbound as _inbound  # noqa: F401  (registers the inbound handlers)
 from vouch_server.consent import service
+from vouch_server.consent.responses import (
+    AuthorizationExportOut,
+    AuthorizationListOut,
+    AuthorizationOut,
+)
 from vouch_server.consent.schemas import (
     AuthorizationStatus,
     ConsentChannel,
@@ -23,11 +28,12 @@ from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import ValidationFailed
 from vouch_server.kit.clock import isoformat_ms, parse_instant, utcnow
 from vouch_server.kit.paging import PageNumber
+from vouch_server.openapi import documented
 
 router = APIRouter(prefix="/api/v1/authorizations", tags=["authorizations"])
 
 
-@router.post("", status_code=201)
+@router.post("", **documented(AuthorizationOut, 201))
 async def create_authorization(
     body: CreateAuthorization, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -35,7 +41,7 @@ async def create_authorization(
     return render_authorization(authorization, deep_link=deep_link)
 
 
-@router.get("")
+@router.get("", **documented(AuthorizationListOut))
 async def list_authorizations(
     session: Session,
     runtime: RuntimeDep,
@@ -106,7 +112,7 @@ def _cell(name: str, value: Any) -> str:
     return text
 
 
-@router.get("/export", response_model=None)
+@router.get("/export", **documented(AuthorizationExportOut))
 async def export_authorizations(
     session: Session,
     runtime: RuntimeDep,
@@ -152,14 +158,14 @@ async def export_authorizations(
     )
 
 
-@router.get("/{authorization_id}")
+@router.get("/{authorization_id}", **documented(AuthorizationOut))
 async def get_authorization(
     authorization_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
     return render_authorization(await service.get(session, runtime, caller, authorization_id))
 
 
-@router.delete("/{authorization_id}")
+@router.delete("/{authorization_id}", **documented(AuthorizationOut))
 async def revoke_authorization(
     authorization_id: str,
     session: Session,
@@ -175,7 +181,7 @@ async def revoke_authorization(
     return render_authorization(authorization)
 
 
-@router.post("/{authorization_id}/test-respond")
+@router.post("/{authorization_id}/test-respond", **documented(AuthorizationOut))
 async def test_respond(
     authorization_id: str,
     body: TestRespondAuthorization,

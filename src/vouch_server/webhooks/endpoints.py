@@ -11,7 +11,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from vouch_server.deps import ApiCaller, RuntimeDep, Session
 from vouch_server.kit.clock import iso_or_none
 from vouch_server.kit.paging import PageNumber
+from vouch_server.openapi import documented
 from vouch_server.webhooks import service
+from vouch_server.webhooks.responses import (
+    WebhookCallbackSecretOut,
+    WebhookDeliveryDetailOut,
+    WebhookDeliveryListOut,
+    WebhookDeliveryRetriedOut,
+    WebhookDeliveryStatsOut,
+    WebhookEndpointListOut,
+    WebhookEndpointOut,
+    WebhookEndpointRotatedOut,
+    WebhookEndpointWithSecretOut,
+)
 from vouch_server.webhooks.service import render_delivery, render_endpoint
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
@@ -33,7 +45,7 @@ class UpdateEndpoint(BaseModel):
     enabled: bool | None = None
 
 
-@router.post("/webhook-endpoints", status_code=201)
+@router.post("/webhook-endpoints", **documented(WebhookEndpointWithSecretOut, 201))
 async def create_endpoint(
     body: CreateEndpoint, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -49,18 +61,18 @@ async def create_endpoint(
     return render_endpoint(row, secret)
 
 
-@router.get("/webhook-endpoints")
+@router.get("/webhook-endpoints", **documented(WebhookEndpointListOut))
 async def list_endpoints(session: Session, caller: ApiCaller) -> dict[str, Any]:
     rows = await service.list_endpoints(session, caller)
     return {"data": [render_endpoint(r) for r in rows]}
 
 
-@router.get("/webhook-endpoints/{endpoint_id}")
+@router.get("/webhook-endpoints/{endpoint_id}", **documented(WebhookEndpointOut))
 async def get_endpoint(endpoint_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     return render_endpoint(await service.get_endpoint(session, caller, endpoint_id))
 
 
-@router.patch("/webhook-endpoints/{endpoint_id}")
+@router.patch("/webhook-endpoints/{endpoint_id}", **documented(WebhookEndpointOut))
 async def update_endpoint(
     endpoint_id: str,
     body: UpdateEndpoint,
@@ -79,7 +91,9 @@ async def delete_endpoint(endpoint_id: str, session: Session, caller: ApiCaller)
     return Response(status_code=204)
 
 
-@router.post("/webhook-endpoints/{endpoint_id}/rotate-secret")
+@router.post(
+    "/webhook-endpoints/{endpoint_id}/rotate-secret", **documented(WebhookEndpointRotatedOut)
+)
 async def rotate_endpoint_secret(
     endpoint_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -90,7 +104,7 @@ async def rotate_endpoint_secret(
     return body
 
 
-@router.post("/webhook-endpoints/callback-secret/rotate")
+@router.post("/webhook-endpoints/callback-secret/rotate", **documented(WebhookCallbackSecretOut))
 async def rotate_callback_secret(
     session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -109,7 +123,7 @@ async def rotate_callback_secret(
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
-@router.get("/webhook-deliveries")
+@router.get("/webhook-deliveries", **documented(WebhookDeliveryListOut))
 async def list_deliveries(
     session: Session,
     caller: ApiCaller,
@@ -136,18 +150,18 @@ async def list_deliveries(
     return {"data": [render_delivery(r) for r in rows], "pagination": pagination}
 
 
-@router.get("/webhook-deliveries/stats")
+@router.get("/webhook-deliveries/stats", **documented(WebhookDeliveryStatsOut))
 async def delivery_stats(session: Session, caller: ApiCaller) -> dict[str, Any]:
     return await service.stats(session, caller)
 
 
-@router.get("/webhook-deliveries/{delivery_id}")
+@router.get("/webhook-deliveries/{delivery_id}", **documented(WebhookDeliveryDetailOut))
 async def get_delivery(delivery_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     row, event = await service.get_delivery(session, caller, delivery_id)
     return render_delivery(row, detail=True, event=event)
 
 
-@router.post("/webhook-deliveries/{delivery_id}/retry")
+@router.post("/webhook-deliveries/{delivery_id}/retry", **documented(WebhookDeliveryRetriedOut))
 async def retry_delivery(delivery_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     row = await service.retry(session, caller, delivery_id)
     return {"success": True, "delivery": render_delivery(row)}
