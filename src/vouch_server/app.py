@@ -75,11 +75,11 @@ from vouch_server.proofs.endpoints import router as proofs_router
 from vouch_server.proofs.endpoints import status_list_router
 from vouch_server.records.endpoints import router as records_router
 from vouch_server.records.signed_errors import SignMinkaErrors
-from vouch_server.signing.responses import SigningJwksOut
 from vouch_server.requests import service as requests_service
 from vouch_server.requests.endpoints import router as requests_router
 from vouch_server.runtime import Runtime
 from vouch_server.sessions.endpoints import router as sessions_router
+from vouch_server.signing.responses import SigningJwksOut
 from vouch_server.tenancy.endpoints import router as tenancy_router
 from vouch_server.tenancy.service import authenticate
 from vouch_server.web.endpoints import router as web_router
