@@ -13,10 +13,20 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from vouch_server.agents import httpsig, service
 from vouch_server.agents.errors import render_agent_error
 from vouch_server.agents.proof import TOKEN_PATTERN
+from vouch_server.agents.responses import (
+    AgentChallengeOut,
+    AgentKeyDirectoryOut,
+    AgentListOut,
+    AgentOut,
+    AgentProofVerifiedOut,
+    AgentSessionStatusOut,
+    AgentSignatureVerifiedOut,
+)
 from vouch_server.agents.schemas import (
     AddKey,
     CreateChallenge,
@@ -30,6 +40,7 @@ from vouch_server.agents.schemas import (
 from vouch_server.deps import ApiCaller, PublicCaller, RuntimeDep, Session, runtime_of
 from vouch_server.errors import RateLimited
 from vouch_server.http import SURFACE_RENDERERS
+from vouch_server.openapi import documented
 from vouch_server.tenancy.service import Principal
 
 if not any(prefix == "/v1/" for prefix, _ in SURFACE_RENDERERS):
@@ -61,7 +72,7 @@ v1 = APIRouter(prefix="/v1", tags=["agents"])
 
 
 # -- ZeroProof: /v1/verify ---------------------------------------------------------------------
-@v1.post("/verify/challenge")
+@v1.post("/verify/challenge", **documented(AgentChallengeOut))
 async def create_challenge(
     body: CreateChallenge, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -69,21 +80,21 @@ async def create_challenge(
     return render_challenge(challenge)
 
 
-@v1.post("/verify/proof")
+@v1.post("/verify/proof", **documented(AgentProofVerifiedOut))
 async def verify_proof(
     body: SubmitProof, session: Session, runtime: RuntimeDep, caller: AgentCaller
 ) -> dict[str, Any]:
     return await service.submit_proof(session, runtime, caller, body)
 
 
-@v1.post("/verify/http-signature")
+@v1.post("/verify/http-signature", **documented(AgentSignatureVerifiedOut))
 async def verify_http_signature(
     body: VerifyHttpSignature, session: Session, runtime: RuntimeDep, caller: AgentCaller
 ) -> dict[str, Any]:
     return await service.verify_http_signature(session, runtime, caller, body)
 
 
-@v1.get("/verify/status/{session_id}")
+@v1.get("/verify/status/{session_id}", **documented(AgentSessionStatusOut))
 async def verification_status(
     session_id: str, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -91,7 +102,7 @@ async def verification_status(
 
 
 # -- vouch: /v1/agents ---------------------------------------------------------------------------
-@v1.post("/agents", status_code=201)
+@v1.post("/agents", **documented(AgentOut, 201))
 async def register_agent(
     body: RegisterAgent, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -99,7 +110,7 @@ async def register_agent(
     return render_agent(agent, keys)
 
 
-@v1.get("/agents")
+@v1.get("/agents", **documented(AgentListOut))
 async def list_agents(
     session: Session,
     caller: AgentCaller,
@@ -114,19 +125,19 @@ async def list_agents(
     }
 
 
-@v1.get("/agents/{agent_id}")
+@v1.get("/agents/{agent_id}", **documented(AgentOut))
 async def get_agent(agent_id: str, session: Session, caller: AgentCaller) -> dict[str, Any]:
     agent, keys = await service.get_agent(session, caller, agent_id)
     return render_agent(agent, keys)
 
 
-@v1.delete("/agents/{agent_id}")
+@v1.delete("/agents/{agent_id}", **documented(AgentOut))
 async def delete_agent(agent_id: str, session: Session, caller: AgentCaller) -> dict[str, Any]:
     agent, keys = await service.delete_agent(session, caller, agent_id)
     return render_agent(agent, keys)
 
 
-@v1.post("/agents/{agent_id}/keys", status_code=201)
+@v1.post("/agents/{agent_id}/keys", **documented(AgentOut, 201))
 async def add_key(
     agent_id: str, body: AddKey, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -134,7 +145,7 @@ async def add_key(
     return render_agent(agent, keys)
 
 
-@v1.delete("/agents/{agent_id}/keys/{kid}")
+@v1.delete("/agents/{agent_id}/keys/{kid}", **documented(AgentOut))
 async def revoke_key(
     agent_id: str, kid: str, session: Session, caller: AgentCaller
 ) -> dict[str, Any]:
@@ -142,7 +153,7 @@ async def revoke_key(
     return render_agent(agent, keys)
 
 
-@v1.put("/agents/{agent_id}/keys/{kid}/directory-signature")
+@v1.put("/agents/{agent_id}/keys/{kid}/directory-signature", **documented(AgentOut))
 async def deposit_directory_signature(
     agent_id: str,
     kid: str,
@@ -161,7 +172,18 @@ router.include_router(v1)
 
 
 # -- Web Bot Auth: the key directory -------------------------------------------------------------
-@router.get(httpsig.DIRECTORY_PATH, tags=["public"])
+class KeyDirectoryResponse(JSONResponse):
+    """The directory's media type, for the description (the handler builds its own Response)."""
+
+    media_type = httpsig.DIRECTORY_MEDIA_TYPE
+
+
+@router.get(
+    httpsig.DIRECTORY_PATH,
+    tags=["public"],
+    response_class=KeyDirectoryResponse,
+    **documented(AgentKeyDirectoryOut),
+)
 async def key_directory(session: Session, _public: PublicCaller) -> Response:
     """The JWKS of live agents' keys, each signing the response (the directory draft's binding)."""
     jwks, signature_fields = await service.directory(session)
