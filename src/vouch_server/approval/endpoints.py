@@ -16,6 +16,22 @@ from fastapi.responses import StreamingResponse
 
 from vouch_server.approval import configs, discovery, keys, lifecycle, service
 from vouch_server.approval import inbound as _inbound  # noqa: F401  (registers the inbound handlers)
+from vouch_server.approval.responses import (
+    ChatIdDiscoveryCreatedOut,
+    ChatIdDiscoveryOut,
+    ConfirmationApprovalLinkOut,
+    ConfirmationCreatedOut,
+    ConfirmationListOut,
+    ConfirmationOut,
+    HitlApproverKeyEnrolledOut,
+    HitlApproverKeysOut,
+    HitlAuthorizeOut,
+    HitlConfigListOut,
+    HitlConfigOut,
+    HitlFinalizedOut,
+    HitlKeysDeletedOut,
+    HitlKeysOut,
+)
 from vouch_server.approval.schemas import (
     HITL_LIMITS,
     ConfirmationStatus,
@@ -31,6 +47,7 @@ from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import RateLimited, ValidationFailed
 from vouch_server.kit.clock import isoformat_ms, parse_instant, utcnow
 from vouch_server.kit.paging import PageNumber
+from vouch_server.openapi import documented
 from vouch_server.runtime import Runtime
 
 log = logging.getLogger("vouch.approval")
@@ -82,6 +99,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(lifespan=_lifespan)
 
 
+class EventStreamResponse(StreamingResponse):
+    """A Server-Sent Events stream (so the OpenAPI document names its media type)."""
+
+    media_type = "text/event-stream"
+
+
 def _page(page: int, limit: int, total: int, rows: Any) -> dict[str, Any]:
     has_more = page * limit < total
     pagination: dict[str, Any] = {"hasMore": has_more, "total": total, "page": page, "limit": limit}
@@ -96,14 +119,14 @@ async def _render(session: Session, h: Any) -> dict[str, Any]:
     return render_hitl(h, await keys.keypair_of(session, h.id))
 
 
-@router.post("/api/v1/hitl", status_code=201, tags=["hitl"])
+@router.post("/api/v1/hitl", tags=["hitl"], **documented(HitlConfigOut, 201))
 async def create_hitl(body: CreateHitl, session: Session, caller: ApiCaller) -> dict[str, Any]:
     """Created ``pending``; active at once when somebody can already be asked (a ``web``
     channel, test mode, a recipient who consented), else after consent or ``finalize``."""
     return await _render(session, await configs.create(session, caller, body))
 
 
-@router.get("/api/v1/hitl", tags=["hitl"])
+@router.get("/api/v1/hitl", tags=["hitl"], **documented(HitlConfigListOut))
 async def list_hitl(
     session: Session,
     caller: ApiCaller,
@@ -125,7 +148,9 @@ async def list_hitl(
 
 
 # Before ``/api/v1/hitl/{hitl_id}/…``: a discovery token is not a config id.
-@router.post("/api/v1/hitl/chat-id-discovery", status_code=201, tags=["hitl"])
+@router.post(
+    "/api/v1/hitl/chat-id-discovery", tags=["hitl"], **documented(ChatIdDiscoveryCreatedOut, 201)
+)
 async def create_chat_id_discovery(
     session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -133,14 +158,20 @@ async def create_chat_id_discovery(
     return await discovery.create(session, runtime, caller)
 
 
-@router.get("/api/v1/hitl/chat-id-discovery/{token}", tags=["hitl"])
+@router.get(
+    "/api/v1/hitl/chat-id-discovery/{token}", tags=["hitl"], **documented(ChatIdDiscoveryOut)
+)
 async def get_chat_id_discovery(token: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     """``pending`` until the link is opened, then ``completed`` with ``chat_id``; ``expired``
     after ten minutes unused."""
     return discovery.render(await discovery.find(session, caller, token))
 
 
-@router.get("/api/v1/hitl/chat-id-discovery/{token}/events", tags=["hitl"])
+@router.get(
+    "/api/v1/hitl/chat-id-discovery/{token}/events",
+    tags=["hitl"],
+    response_class=EventStreamResponse,
+)
 async def chat_id_discovery_events(
     token: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> StreamingResponse:
@@ -177,24 +208,24 @@ async def chat_id_discovery_events(
     )
 
 
-@router.get("/api/v1/hitl/{hitl_id}", tags=["hitl"])
+@router.get("/api/v1/hitl/{hitl_id}", tags=["hitl"], **documented(HitlConfigOut))
 async def get_hitl(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     return await _render(session, await configs.get(session, caller, hitl_id))
 
 
-@router.patch("/api/v1/hitl/{hitl_id}", tags=["hitl"])
+@router.patch("/api/v1/hitl/{hitl_id}", tags=["hitl"], **documented(HitlConfigOut))
 async def update_hitl(
     hitl_id: str, body: UpdateHitl, session: Session, caller: ApiCaller
 ) -> dict[str, Any]:
     return await _render(session, await configs.update(session, caller, hitl_id, body))
 
 
-@router.delete("/api/v1/hitl/{hitl_id}", tags=["hitl"])
+@router.delete("/api/v1/hitl/{hitl_id}", tags=["hitl"], **documented(HitlConfigOut))
 async def archive_hitl(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     return await _render(session, await configs.archive(session, caller, hitl_id))
 
 
-@router.post("/api/v1/hitl/{hitl_id}/authorize", tags=["hitl"])
+@router.post("/api/v1/hitl/{hitl_id}/authorize", tags=["hitl"], **documented(HitlAuthorizeOut))
 async def authorize_hitl(
     hitl_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -202,7 +233,7 @@ async def authorize_hitl(
     return await lifecycle.authorize(session, runtime, caller, hitl_id)
 
 
-@router.post("/api/v1/hitl/{hitl_id}/finalize", tags=["hitl"])
+@router.post("/api/v1/hitl/{hitl_id}/finalize", tags=["hitl"], **documented(HitlFinalizedOut))
 async def finalize_hitl(
     hitl_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -211,13 +242,13 @@ async def finalize_hitl(
     return {**(await _render(session, config)), "authorizations": results}
 
 
-@router.get("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"])
+@router.get("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"], **documented(HitlKeysOut))
 async def get_hitl_keys(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     """The config's end-to-end encryption keypair, as its owner's client uploaded it."""
     return keys.render_keys(await keys.get(session, caller, hitl_id))
 
 
-@router.put("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"])
+@router.put("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"], **documented(HitlKeysOut))
 async def put_hitl_keys(
     hitl_id: str, body: keys.PutKeys, session: Session, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -225,12 +256,14 @@ async def put_hitl_keys(
     return keys.render_keys(await keys.put(session, caller, hitl_id, body))
 
 
-@router.delete("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"])
+@router.delete("/api/v1/hitl/{hitl_id}/keys", tags=["hitl"], **documented(HitlKeysDeletedOut))
 async def delete_hitl_keys(hitl_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     return await keys.delete_(session, caller, hitl_id)
 
 
-@router.get("/api/v1/hitl/{hitl_id}/approver-keys", tags=["hitl"])
+@router.get(
+    "/api/v1/hitl/{hitl_id}/approver-keys", tags=["hitl"], **documented(HitlApproverKeysOut)
+)
 async def get_hitl_approver_keys(
     hitl_id: str, session: Session, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -238,7 +271,11 @@ async def get_hitl_approver_keys(
     return await keys.approver_keys(session, caller, hitl_id)
 
 
-@router.put("/api/v1/hitl/{hitl_id}/approver-keys/{authorization_id}", tags=["hitl"])
+@router.put(
+    "/api/v1/hitl/{hitl_id}/approver-keys/{authorization_id}",
+    tags=["hitl"],
+    **documented(HitlApproverKeyEnrolledOut),
+)
 async def put_hitl_approver_key(
     hitl_id: str,
     authorization_id: str,
@@ -252,7 +289,9 @@ async def put_hitl_approver_key(
 
 
 # -- confirmations ------------------------------------------------------------------------------
-@router.post("/api/v1/confirmations", status_code=201, tags=["confirmations"])
+@router.post(
+    "/api/v1/confirmations", tags=["confirmations"], **documented(ConfirmationCreatedOut, 201)
+)
 async def create_confirmation(
     body: CreateConfirmation, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -271,7 +310,7 @@ def _instant(name: str, value: str | None) -> Any:
         ) from exc
 
 
-@router.get("/api/v1/confirmations", tags=["confirmations"])
+@router.get("/api/v1/confirmations", tags=["confirmations"], **documented(ConfirmationListOut))
 async def list_confirmations(
     session: Session,
     runtime: RuntimeDep,
@@ -302,7 +341,11 @@ async def list_confirmations(
     }
 
 
-@router.get("/api/v1/confirmations/{confirmation_id}", tags=["confirmations"])
+@router.get(
+    "/api/v1/confirmations/{confirmation_id}",
+    tags=["confirmations"],
+    **documented(ConfirmationOut),
+)
 async def get_confirmation(
     confirmation_id: str,
     session: Session,
@@ -325,7 +368,11 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-@router.get("/api/v1/confirmations/{confirmation_id}/events", tags=["confirmations"])
+@router.get(
+    "/api/v1/confirmations/{confirmation_id}/events",
+    tags=["confirmations"],
+    response_class=EventStreamResponse,
+)
 async def confirmation_events(
     confirmation_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> StreamingResponse:
@@ -379,7 +426,11 @@ def _seconds_until(instant: str) -> float:
     return (parse_instant(instant) - utcnow()).total_seconds()
 
 
-@router.post("/api/v1/confirmations/{confirmation_id}/approval-link", tags=["confirmations"])
+@router.post(
+    "/api/v1/confirmations/{confirmation_id}/approval-link",
+    tags=["confirmations"],
+    **documented(ConfirmationApprovalLinkOut),
+)
 async def create_approval_link(
     confirmation_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -387,7 +438,11 @@ async def create_approval_link(
     return await service.approval_link(session, runtime, caller, confirmation_id)
 
 
-@router.post("/api/v1/confirmations/{confirmation_id}/test-respond", tags=["confirmations"])
+@router.post(
+    "/api/v1/confirmations/{confirmation_id}/test-respond",
+    tags=["confirmations"],
+    **documented(ConfirmationOut),
+)
 async def test_respond(
     confirmation_id: str,
     body: TestRespond,
