@@ -31,11 +31,12 @@ from vouch_server.deps import (
 )
 from vouch_server.errors import Unauthorized
 from vouch_server.http import SURFACE_RENDERERS, json_input_problem
-from vouch_server.openapi import authenticates_key
+from vouch_server.openapi import authenticates_key, documented
 from vouch_server.records import service
 from vouch_server.records.auth import authenticate_signer_jwt, looks_like_jwt
 from vouch_server.records.errors import BodyMalformed, RecordsError, render_minka_error
 from vouch_server.records.repository import ListFilter
+from vouch_server.records.responses import RecordChangesOut, RecordEnvelope, RecordListOut
 from vouch_server.records.schemas import ProofIn, RecordIn, render_record, render_version
 from vouch_server.records.system import system_signer
 from vouch_server.tenancy.service import Principal
@@ -147,7 +148,7 @@ def parse_filters(request: Request) -> ListFilter:
     return ListFilter(statuses=statuses, labels=labels, data=data)
 
 
-@router.post("/{resource}", status_code=201)
+@router.post("/{resource}", **documented(RecordEnvelope, 201))
 async def create_record(
     resource: str, body: RecordIn, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -158,7 +159,7 @@ async def create_record(
     return render_record(view.record, view.proofs, view.transition)
 
 
-@router.get("/{resource}")
+@router.get("/{resource}", **documented(RecordListOut))
 async def list_records(
     resource: str, request: Request, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -174,7 +175,7 @@ async def list_records(
     return {**service.signed_list(system, items, resource=name, page=page), "page": page}
 
 
-@router.get("/{resource}/{record_id}")
+@router.get("/{resource}/{record_id}", **documented(RecordEnvelope))
 async def get_record(
     resource: str, record_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -186,7 +187,7 @@ async def get_record(
     return render_record(view.record, view.proofs, view.transition)
 
 
-@router.put("/{resource}/{record_id}")
+@router.put("/{resource}/{record_id}", **documented(RecordEnvelope))
 async def update_record(
     resource: str,
     record_id: str,
@@ -202,7 +203,7 @@ async def update_record(
     return render_record(view.record, view.proofs, view.transition)
 
 
-@router.get("/{resource}/{record_id}/changes")
+@router.get("/{resource}/{record_id}/changes", **documented(RecordChangesOut))
 async def record_changes(
     resource: str, record_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -213,7 +214,7 @@ async def record_changes(
     return service.signed_list(system, items, luid=record.luid)
 
 
-@router.post("/{resource}/{record_id}/proofs")
+@router.post("/{resource}/{record_id}/proofs", **documented(RecordEnvelope))
 async def add_proofs(
     resource: str,
     record_id: str,
