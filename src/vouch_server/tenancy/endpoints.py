@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.deps import ApiCaller, RuntimeDep, Session
 from vouch_server.errors import Forbidden, NotFound, ValidationFailed
+from vouch_server.openapi import documented
 from vouch_server.tenancy import credentials, templates
+from vouch_server.tenancy.responses import (
+    ChannelCredentialsOut,
+    TemplateDeletedOut,
+    TemplateListOut,
+    TemplateOut,
+    TemplatePreviewOut,
+    TemplateRenderOut,
+)
 from vouch_server.tenancy.service import Principal
 from vouch_server.web.branding import load_branding
 
@@ -140,7 +149,7 @@ def _catalogue() -> dict[str, Any]:
     }
 
 
-@router.get("/templates")
+@router.get("/templates", **documented(TemplateListOut))
 async def list_templates(
     session: Session, caller: ApiCaller, profile_id: str | None = ProfileId
 ) -> dict[str, Any]:
@@ -150,7 +159,7 @@ async def list_templates(
     return {"templates": [templates.describe_row(row) for row in rows], **_catalogue()}
 
 
-@router.get("/templates/defaults")
+@router.get("/templates/defaults", **documented(TemplateListOut))
 async def default_templates(caller: ApiCaller) -> dict[str, Any]:
     """vouch's default template for every channel and message type."""
     data = [
@@ -161,7 +170,7 @@ async def default_templates(caller: ApiCaller) -> dict[str, Any]:
     return {"templates": data, **_catalogue()}
 
 
-@router.get("/templates/{channel}/{message_type}")
+@router.get("/templates/{channel}/{message_type}", **documented(TemplateOut))
 async def get_template(
     channel: str,
     message_type: str,
@@ -173,7 +182,7 @@ async def get_template(
     return await templates.describe(session, project_id, channel, message_type)
 
 
-@router.put("/templates/{channel}/{message_type}")
+@router.put("/templates/{channel}/{message_type}", **documented(TemplateOut))
 async def put_template(
     channel: str,
     message_type: str,
@@ -189,7 +198,7 @@ async def put_template(
     return templates.describe_row(row)
 
 
-@router.delete("/templates/{channel}/{message_type}")
+@router.delete("/templates/{channel}/{message_type}", **documented(TemplateDeletedOut))
 async def delete_template(
     channel: str,
     message_type: str,
@@ -209,7 +218,7 @@ async def delete_template(
     }
 
 
-@router.post("/templates/preview")
+@router.post("/templates/preview", **documented(TemplatePreviewOut))
 async def preview_template(
     body: PreviewBody,
     session: Session,
@@ -244,7 +253,7 @@ async def preview_template(
     }
 
 
-@router.post("/templates/render")
+@router.post("/templates/render", **documented(TemplateRenderOut))
 async def render_template(
     body: RenderBody,
     session: Session,
@@ -288,7 +297,7 @@ def _with_webhook(runtime: Any, described: dict[str, Any]) -> dict[str, Any]:
     return described
 
 
-@router.put("/channels/{channel}/credentials")
+@router.put("/channels/{channel}/credentials", **documented(ChannelCredentialsOut))
 async def put_credentials(
     channel: str,
     session: Session,
@@ -300,7 +309,7 @@ async def put_credentials(
     return _with_webhook(runtime, credentials.describe(row))
 
 
-@router.get("/channels/{channel}/credentials")
+@router.get("/channels/{channel}/credentials", **documented(ChannelCredentialsOut))
 async def get_credentials(
     channel: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
