@@ -21,7 +21,13 @@ from vouch_server.http import SURFACE_RENDERERS, json_input_problem
 from vouch_server.location import canonical, service
 from vouch_server.location.auth import LocationCaller
 from vouch_server.location.problems import InvalidInput, render_problem
+from vouch_server.location.responses import (
+    LocationPluginsOut,
+    LocationProofOut,
+    LocationStampCheckOut,
+)
 from vouch_server.location.schemas import parse_proof_request, parse_stamp_request
+from vouch_server.openapi import documented
 
 PREFIX = "/verify/v0"
 
@@ -51,14 +57,14 @@ async def _json_body(request: Request) -> Any:
     return value
 
 
-@router.post("/stamp")
+@router.post("/stamp", **documented(LocationStampCheckOut))
 async def verify_stamp(request: Request, _caller: LocationCaller) -> dict[str, Any]:
     body = await _json_body(request)
     parse_stamp_request(body, request.url.path)
     return await asyncio.to_thread(service.verify_stamp, body["stamp"], request.url.path)
 
 
-@router.post("/proof")
+@router.post("/proof", **documented(LocationProofOut))
 async def verify_proof(
     request: Request, session: Session, runtime: RuntimeDep, caller: LocationCaller
 ) -> dict[str, Any]:
@@ -74,6 +80,6 @@ async def verify_proof(
     )
 
 
-@router.get("/plugins")
+@router.get("/plugins", **documented(LocationPluginsOut))
 async def list_plugins(_caller: LocationCaller) -> dict[str, Any]:
     return service.list_plugins()

@@ -168,19 +168,19 @@ LocationData = Annotated[
 ]
 
 
-class Subject(BaseModel):
+class LocationSubject(BaseModel):
     model_config = ConfigDict(extra="allow")
     scheme: NonEmpty
     value: NonEmpty
 
 
-class TimeBounds(BaseModel):
+class LocationTimeBounds(BaseModel):
     model_config = ConfigDict(extra="allow")
     start: UnixSeconds
     end: UnixSeconds
 
     @model_validator(mode="after")
-    def _ordered(self) -> TimeBounds:
+    def _ordered(self) -> LocationTimeBounds:
         if self.end < self.start:
             raise ValueError("end must be greater than or equal to start")
         return self
@@ -206,26 +206,26 @@ class _LocationProtocol(BaseModel):
 
 
 class LocationClaim(_LocationProtocol):
-    subject: Subject
+    subject: LocationSubject
     radius: PositiveMeters
-    time: TimeBounds
+    time: LocationTimeBounds
     eventType: NonEmpty | None = None
 
 
-class Signature(BaseModel):
+class LocationSignature(BaseModel):
     model_config = ConfigDict(extra="allow")
-    signer: Subject
+    signer: LocationSubject
     algorithm: NonEmpty
     value: Annotated[str, Field(min_length=3, max_length=65536, pattern=HEX_SIGNATURE.pattern)]
     timestamp: UnixSeconds
 
 
 class LocationStamp(_LocationProtocol):
-    temporalFootprint: TimeBounds
+    temporalFootprint: LocationTimeBounds
     plugin: NonEmpty
     pluginVersion: NonEmpty
     signals: dict[str, Any]
-    signatures: Annotated[list[Signature], Field(min_length=1, max_length=MAX_SIGNATURES)]
+    signatures: Annotated[list[LocationSignature], Field(min_length=1, max_length=MAX_SIGNATURES)]
 
 
 class LocationProof(BaseModel):
