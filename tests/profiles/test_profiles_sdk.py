@@ -155,3 +155,120 @@ class TestPublicProfilesThroughTheSdk:
                 await anonymous.public_profiles.get_by_id(made["id"])  # internal id: not public
         finally:
             await anonymous.close()
+
+
+# A 1×1 PNG: what a data-URI avatar holds.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+PNG_URI = "data:image/png;base64," + __import__("base64").b64encode(PNG).decode()
+
+
+class TestAvatarThroughTheSdk:
+    async def test_a_data_uri_avatar_comes_back_as_its_image(
+        self, proof: Any, sdk_module: Any, app: FastAPI
+    ) -> None:
+        made = await proof.profiles.create(display_name="Acme", avatar_url=PNG_URI)
+        anonymous = sdk_module.Proof("pk_live_none", base_url=BASE, max_retries=0)
+        anonymous._http._get_client()._transport = httpx.ASGITransport(app=app)
+        try:
+            # By the public handle and by the internal id, as the SDK's docstring says.
+            for handle in (made["profile_id"], made["id"]):
+                image = await anonymous.public_profiles.get_avatar(handle)
+                assert image == {"data": PNG, "content_type": "image/png"}
+            with pytest.raises(sdk_module.NotFoundError):
+                await anonymous.public_profiles.get_avatar("nobody1234")
+        finally:
+            await anonymous.close()
+
+    async def test_a_private_profile_has_no_public_avatar(
+        self, proof: Any, sdk_module: Any
+    ) -> None:
+        made = await proof.profiles.create(avatar_url=PNG_URI, is_public=False)
+        with pytest.raises(sdk_module.NotFoundError) as caught:
+            await proof.public_profiles.get_avatar(made["profile_id"])
+        assert caught.value.code == "profile_not_found"
+
+
+class TestMeAliasesThroughTheSdk:
+    """The dual-auth paths proof.holdings' MCP server calls, reached through the SDK's client."""
+
+    async def test_me_is_the_primary_profile_of_the_keys_project(
+        self,
+        proof: Any,
+        other: Any,
+        sdk_module: Any,
+        sdk_types: Any,
+        client: httpx.AsyncClient,
+        runtime: Runtime,
+        keys: Keys,
+    ) -> None:
+        with pytest.raises(sdk_module.NotFoundError):
+            await proof._http.get("/api/v1/profiles/me")
+        # PUT with no profile yet makes the primary one.
+        made = await proof._http.put("/api/v1/profiles/me", {"display_name": "Acme"})
+        assert_satisfies(made, sdk_types.PublicProfile)
+        assert made["is_primary"] is True
+        await proof.profiles.create(display_name="Second")
+        me = await proof._http.get("/api/v1/profiles/me")
+        assert me["id"] == made["id"]
+        changed = await proof._http.put("/api/v1/profiles/me", {"bio": "Anvils"})
+        assert changed["id"] == made["id"] and changed["bio"] == "Anvils"
+
+        asset = await live_proof(client, runtime, keys.live_headers)
+        options = await proof._http.get("/api/v1/profiles/me/assets")
+        assert [o["id"] for o in options["data"]] == [asset["id"]]
+        assert_satisfies(options["data"][0], sdk_types.ProfileAssetOption)
+        assert options["data"][0]["is_public"] is False
+        shown = await proof._http.put(
+            "/api/v1/profiles/me/proofs", {"proofs": [{"asset_id": asset["id"]}]}
+        )
+        assert [p["asset_id"] for p in shown["proofs"]] == [asset["id"]]
+        named = await proof._http.post("/api/v1/profiles/me/username", {"username": "acme_co"})
+        assert named["username"] == "acme_co"
+        hidden = await proof._http.put(
+            f"/api/v1/profiles/profiles/{made['id']}/proofs",
+            {"proofs": [{"asset_id": asset["id"], "is_visible": False}]},
+        )
+        assert hidden["proofs"][0]["is_visible"] is False
+
+        # Another project's key: its own "me" (none), and not this project's profile.
+        with pytest.raises(sdk_module.NotFoundError):
+            await other._http.get("/api/v1/profiles/me")
+        with pytest.raises(sdk_module.NotFoundError):
+            await other._http.put(f"/api/v1/profiles/profiles/{made['id']}/proofs", {"proofs": []})
+
+    async def test_bad_input_changes_nothing(self, proof: Any, sdk_module: Any) -> None:
+        made = await proof._http.put("/api/v1/profiles/me", {"display_name": "Acme"})
+        for body in ({"avatar_url": "javascript:alert(1)"}, {"unknown": 1}, {"bio": "x" * 501}):
+            with pytest.raises(sdk_module.ValidationError):
+                await proof._http.put("/api/v1/profiles/me", body)
+        with pytest.raises(sdk_module.ValidationError):
+            await proof._http.post("/api/v1/profiles/me/username", {"username": "a"})
+        assert await proof._http.get("/api/v1/profiles/me") == made
+
+
+class TestRetiredProfileTemplates:
+    async def test_every_per_profile_template_call_is_410_endpoint_retired(
+        self, proof: Any, sdk_module: Any
+    ) -> None:
+        made = await proof.profiles.create(display_name="Acme")
+        calls = [
+            lambda: proof.profiles.list_templates(made["id"]),
+            lambda: proof.profiles.update_template(
+                made["id"], "telegram", "verification_request", {"body": "Code {{code}}"}
+            ),
+            lambda: proof.profiles.delete_template(made["id"], "telegram", "verification_request"),
+            lambda: proof.profiles.preview_template(
+                made["id"], channel="sms", message_type="verification_request", body="{{code}}"
+            ),
+        ]
+        for call in calls:
+            with pytest.warns(DeprecationWarning), pytest.raises(sdk_module.ProofError) as caught:
+                await call()
+            assert caught.value.status_code == 410
+            assert caught.value.code == "endpoint_retired"
+        # The project's templates, where the SDK's warning points, still answer.
+        listed = await proof.templates.list()
+        assert "data" in listed or "templates" in listed

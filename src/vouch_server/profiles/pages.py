@@ -4,7 +4,7 @@ load, and the embeddable badge ``/badge/{username}`` (SVG).
 Pages are server-rendered (Jinja2, autoescaped) under a strict Content Security Policy: no script
 at all, styles only from this origin (``/static/hosted.css``, ``/static/profile.css`` and the
 profile's own ``/p/{profile_id}/theme.css``, whose colours were accepted only as ``#rrggbb``), the
-avatar as an ``https:`` image sent without a referrer, no framing. A test-mode profile says so in
+avatar as an ``https:`` image sent without a referrer (or a ``data:`` raster image), no framing. A test-mode profile says so in
 a banner, its title and its badge, and is never indexed, so it cannot pass for a live one.
 What is shown is decided by :func:`vouch_server.profiles.service.visible_proofs` at each request.
 """
@@ -30,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 
 TEMPLATES = Path(__file__).parents[1] / "web" / "templates"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src https:; form-action 'none'; "
+    "default-src 'none'; style-src 'self'; img-src https: data:; form-action 'none'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = {

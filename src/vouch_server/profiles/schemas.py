@@ -4,12 +4,15 @@
 Shapes follow proof.holdings' SDK 1.2.0 (``CreateProfileRequest``, ``UpdateProfileRequest``,
 ``ProfileTheme``, ``CustomLink``, ``ProfileProofEntry``, ``PublicProfile``). Everything a caller
 writes here is later shown to strangers, so it is checked tightly on the way in: colours only as
-``#rrggbb`` (they end up in a stylesheet), avatars and links only as ``https:`` URLs (no
-``javascript:``), usernames from a small alphabet with the words vouch's own URLs use refused.
+``#rrggbb`` (they end up in a stylesheet), links only as ``https:`` URLs (no
+``javascript:``), avatars as ``https:`` URLs or ``data:`` URIs of a raster image whose bytes match
+the declared type, usernames from a small alphabet with the words vouch's own URLs use refused.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -70,6 +73,45 @@ def _https_url(value: str) -> str:
     return value
 
 
+# Raster types only: an SVG can carry script, and the avatar route serves these bytes as they are.
+AVATAR_TYPES: dict[str, tuple[bytes, ...]] = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),
+}
+MAX_AVATAR_CHARS = 2048  # the stored column's width; larger images are hosted over https
+_DATA_URI = re.compile(r"^data:(image/[a-z]+);base64,([A-Za-z0-9+/]+={0,2})$")
+
+
+def decode_avatar(value: str) -> tuple[str, bytes] | None:
+    """``(content_type, bytes)`` of a ``data:image/…;base64,`` avatar whose bytes really are the
+    declared raster type, or None when ``value`` is not one."""
+    match = _DATA_URI.fullmatch(value)
+    if match is None or match.group(1) not in AVATAR_TYPES:
+        return None
+    try:
+        data = base64.b64decode(match.group(2), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    content_type = match.group(1)
+    if not data.startswith(AVATAR_TYPES[content_type]):
+        return None
+    if content_type == "image/webp" and data[8:12] != b"WEBP":
+        return None
+    return content_type, data
+
+
+def _avatar(value: str) -> str:
+    if value.startswith("data:"):
+        if decode_avatar(value) is None:
+            raise ValueError(
+                "a data URI avatar must be data:image/(png|jpeg|gif|webp);base64,<the image>"
+            )
+        return value
+    return _https_url(value)
+
+
 def _text(value: str) -> str:
     value = value.strip()
     if not value:
@@ -79,6 +121,9 @@ def _text(value: str) -> str:
 
 Username = Annotated[str, Field(min_length=3, max_length=30), AfterValidator(_username)]
 HttpsUrl = Annotated[str, Field(min_length=9, max_length=2048), AfterValidator(_https_url)]
+AvatarUrl = Annotated[
+    str, Field(min_length=9, max_length=MAX_AVATAR_CHARS), AfterValidator(_avatar)
+]
 Color = Annotated[str, Field(pattern=COLOR)]
 Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")]
 
@@ -118,7 +163,7 @@ class _ProfileFields(_Body):
         Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_text)] | None
     ) = None
     bio: str | None = Field(default=None, max_length=500)
-    avatar_url: HttpsUrl | None = None
+    avatar_url: AvatarUrl | None = None
     business_name: (
         Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_text)] | None
     ) = None

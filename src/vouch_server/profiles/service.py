@@ -86,6 +86,36 @@ async def get(session: AsyncSession, principal: Principal, profile_id: str) -> P
     return row
 
 
+async def primary(session: AsyncSession, principal: Principal) -> Profile | None:
+    """The primary profile of the caller's project and environment: "me" for a key."""
+    return await session.scalar(
+        select(Profile).where(_scope(principal), Profile.primary_marker.is_not(None))
+    )
+
+
+async def primary_or_404(session: AsyncSession, principal: Principal) -> Profile:
+    row = await primary(session, principal)
+    if row is None:
+        raise NotFound(
+            "This project has no primary profile yet; create one with POST /api/v1/me/profiles",
+            code="profile_not_found",
+        )
+    return row
+
+
+async def public_by_any_id(session: AsyncSession, profile_id: str) -> Profile | None:
+    """A public profile by its public ``profile_id`` or its internal id (the avatar route takes
+    either, as proof.holdings' does)."""
+    if len(profile_id) > 24:
+        return None
+    return await session.scalar(
+        select(Profile).where(
+            or_(Profile.profile_id == profile_id, Profile.id == profile_id),
+            Profile.is_public.is_(True),
+        )
+    )
+
+
 async def _check_username(session: AsyncSession, username: str, own_id: str | None) -> None:
     taken = await session.scalar(select(Profile.id).where(Profile.username == username))
     if taken is not None and taken != own_id:
@@ -272,11 +302,13 @@ async def delete(session: AsyncSession, principal: Principal, profile_id: str) -
 
 
 async def assets(
-    session: AsyncSession, principal: Principal, profile: Profile
+    session: AsyncSession, principal: Principal, profile: Profile | None
 ) -> list[dict[str, Any]]:
     """The caller's live assets (verified, unrevoked, unexpired) a profile may show, marked with
-    whether this profile shows them (the SDK's ``ProfileAssetOption``)."""
-    shown = {e["asset_id"] for e in profile.proofs or [] if e.get("is_visible", True)}
+    whether this profile shows them (the SDK's ``ProfileAssetOption``); with no profile, none is
+    marked shown."""
+    entries = profile.proofs or [] if profile is not None else []
+    shown = {e["asset_id"] for e in entries if e.get("is_visible", True)}
     rows = await session.execute(
         _active_proofs()
         .where(
