@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 
 from ._client import AsyncClient, Client, _Call, _compact, _decode, _segment, _transport_error
+from ._paging import Paging, awalk, numbered, walk
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -147,6 +148,10 @@ def _list(page: int | None, limit: int | None, status: str | None, hitl_id: str 
     return _Call("GET", "/api/v1/confirmations", params={k: str(v) for k, v in params.items()})
 
 
+def _pages(limit: int, status: str | None, hitl_id: str | None) -> Paging[int]:
+    return numbered(lambda page: _list(page, limit, status, hitl_id))
+
+
 def _wait_step(deadline: float | None) -> int:
     if deadline is None:
         return LONG_POLL_MAX
@@ -196,6 +201,12 @@ class Confirmations:
         hitl_id: str | None = None,
     ) -> dict[str, Any]:
         return cast(dict[str, Any], self._send(_list(page, limit, status, hitl_id)))
+
+    def iter(
+        self, *, limit: int = 100, status: str | None = None, hitl_id: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every confirmation matching the filters, page by page."""
+        return walk(self._client._send, _pages(limit, status, hitl_id))
 
     def wait(self, confirmation_id: str, *, timeout: float | None = None) -> dict[str, Any]:
         """The confirmation once decided (approved, denied or expired), or as it is when
@@ -269,6 +280,11 @@ class AsyncConfirmations:
         hitl_id: str | None = None,
     ) -> dict[str, Any]:
         return cast(dict[str, Any], await self._send(_list(page, limit, status, hitl_id)))
+
+    def iter(
+        self, *, limit: int = 100, status: str | None = None, hitl_id: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        return awalk(self._client._send, _pages(limit, status, hitl_id))
 
     # The same signature as the sync client's ``wait``: ``timeout`` bounds the long polls.
     async def wait(
