@@ -48,6 +48,7 @@ from vouch_server.channels.endpoints import router as inbound_router
 from vouch_server.config import Settings
 from vouch_server.consent.endpoints import router as consent_router
 from vouch_server.control import service as control_service
+from vouch_server.control.domain_b2b import router as domain_b2b_router
 from vouch_server.control.endpoints import router as verifications_router
 from vouch_server.control.oauth_endpoints import router as oauth_router
 from vouch_server.deps import PublicCaller, RuntimeDep, Session
@@ -267,6 +268,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.include_router(requests_router)  # before control's: /verifications/users is not an id
     app.include_router(multichannel_router)  # before control's, like requests_router
+    app.include_router(domain_b2b_router)  # before control's: /verifications/domain is not an id
     app.include_router(verifications_router)
     app.include_router(sessions_router)
     app.include_router(oauth_router)
