@@ -8,14 +8,16 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from tests.fixtures.tenancy import Keys
-from vouch_client import AsyncClient, BadRequest, Client, NotFound
+from tests.fixtures.tenancy import Keys, make_keys
+from vouch_client import AsyncClient, BadRequest, Client, NotFound, RetryPolicy
+from vouch_server.app import create_app
 
 
 @pytest.fixture
@@ -81,3 +83,38 @@ async def test_sync_client_against_a_live_server(app: FastAPI, keys: Keys) -> No
         await task
         sock.close()
     assert body == "Done, {{code}}" and custom is False
+
+
+async def test_sync_client_retries_a_real_429_after_retry_after(settings_factory: Any) -> None:
+    app = create_app(settings_factory(rate_limit_api="2/minute"))
+    await app.state.vouch.limiter.reset()
+    loop = asyncio.get_running_loop()
+    async with app.router.lifespan_context(app):
+        keys = await make_keys(app.state.vouch)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None))
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        delays: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            delays.append(seconds)
+            # The server's window has passed: clear it on the server's own loop.
+            asyncio.run_coroutine_threadsafe(app.state.vouch.limiter.reset(), loop).result()
+
+        def run() -> list[str]:
+            with Client(
+                url, api_key=keys.test, retry=RetryPolicy(max_delay=120), sleep=sleep
+            ) as vouch:
+                return [vouch.templates.list()["channels"][0] for _ in range(3)]
+
+        try:
+            channels = await asyncio.to_thread(run)
+        finally:
+            server.should_exit = True
+            await task
+            sock.close()
+    assert channels == ["telegram"] * 3
+    assert len(delays) == 1 and 0 < delays[0] <= 60
