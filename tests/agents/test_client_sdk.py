@@ -12,7 +12,16 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch_client import AsyncClient, Conflict, NotFound, RateLimited, RetryPolicy
+from tests.fixtures.typed_dicts import assert_satisfies
+from vouch_client import (
+    Agent,
+    AgentList,
+    AsyncClient,
+    Conflict,
+    NotFound,
+    RateLimited,
+    RetryPolicy,
+)
 from vouch_client.agents import AgentKey
 from vouch_server.app import create_app
 
@@ -27,11 +36,13 @@ async def sdk(app: FastAPI, keys: Keys) -> AsyncIterator[AsyncClient]:
 async def test_agent_round_trip(sdk: AsyncClient) -> None:
     key = AgentKey.generate()
     agent = await sdk.agents.register("shop-bot-1", key, name="Shop bot")
+    assert_satisfies(agent, Agent)
     assert agent["keys"][0]["kid"] == key.thumbprint
     for n in range(2, 4):
         await sdk.agents.register(f"shop-bot-{n}", AgentKey.generate().public_jwk)
     assert (await sdk.agents.get("shop-bot-1"))["name"] == "Shop bot"
     page = await sdk.agents.list(limit=2)
+    assert_satisfies(page, AgentList)
     assert page["has_more"] is True and page["next_cursor"]
     every = [a["agent_id"] async for a in sdk.agents.iter(limit=2)]
     assert sorted(every) == ["shop-bot-1", "shop-bot-2", "shop-bot-3"]

@@ -17,7 +17,8 @@ from fastapi import FastAPI
 
 from tests.fixtures import proof_sdk
 from tests.fixtures.tenancy import Keys
-from vouch_client import AsyncClient, BadRequest, Client, NotFound
+from tests.fixtures.typed_dicts import assert_satisfies
+from vouch_client import AsyncClient, BadRequest, Client, HitlConfig, HitlKeys, NotFound
 
 TELEGRAM = {"type": "telegram", "config": {"chat_id": "123456789"}}
 WEB = {"type": "web"}
@@ -101,6 +102,8 @@ async def test_sync_client_round_trip_against_a_live_server(
     out = await asyncio.to_thread(_sync_round_trip, live_url, dkeys.test, crypto)
     assert sorted(out["every"]) == sorted(h["id"] for h in out["made"])
     assert out["updated"]["name"] == "Releases"
+    assert_satisfies(out["updated"], HitlConfig)
+    assert_satisfies(out["keys"], HitlKeys)
     assert out["keys"]["kid"] == out["shown"]["kid"]
     assert out["approvers"]["hitl_id"] == out["made"][0]["id"]
     assert out["removed"]["deleted"] is True

@@ -15,7 +15,16 @@ from tests.approval.standins import provider_settings
 from tests.channels.email_standins import SmtpSink
 from tests.fixtures.providers import FakeApi
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch_client import AsyncClient, BadRequest, NotFound, RetryPolicy
+from tests.fixtures.typed_dicts import assert_satisfies
+from vouch_client import (
+    AsyncClient,
+    Authorization,
+    AuthorizationExport,
+    AuthorizationList,
+    BadRequest,
+    NotFound,
+    RetryPolicy,
+)
 from vouch_server.app import create_app
 
 
@@ -32,9 +41,11 @@ async def test_authorization_round_trip(sdk: AsyncClient) -> None:
         for n in range(3)
     ]
     assert all(a["status"] == "pending" for a in made)
+    assert_satisfies(made[0], Authorization)
     fetched = await sdk.authorizations.get(made[0]["id"])
     assert fetched["id"] == made[0]["id"] and fetched["channel"] == "telegram"
     page = await sdk.authorizations.list(limit=2)
+    assert_satisfies(page, AuthorizationList)
     assert page["pagination"]["hasMore"] is True
     every = [a["id"] async for a in sdk.authorizations.iter(limit=2)]
     assert sorted(every) == sorted(a["id"] for a in made)
@@ -43,6 +54,7 @@ async def test_authorization_round_trip(sdk: AsyncClient) -> None:
     revoked = await sdk.authorizations.revoke(made[0]["id"], "done with it")
     assert revoked["status"] == "revoked"
     exported = await sdk.authorizations.export()
+    assert_satisfies(exported, AuthorizationExport)
     assert exported["count"] == 3 and exported["truncated"] is False
     csv = await sdk.authorizations.export_csv(status="revoked")
     assert csv.splitlines()[0].startswith("id") and len(csv.splitlines()) == 2

@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys
-from vouch_client import AsyncClient, BadRequest
+from tests.fixtures.typed_dicts import assert_satisfies
+from vouch_client import AsyncClient, BadRequest, Record, RecordChanges, RecordList
 from vouch_client.records import KeyPair, record_hash, sign_proof, verify_changes, verify_record
 
 
@@ -35,9 +36,11 @@ async def test_record_round_trip(sdk: AsyncClient) -> None:
         proof = sign_proof(owner, record_hash(data), {"status": "created"})
         made.append(await sdk.records.create("records", data, proofs=[proof]))
     first = await sdk.records.get("records", "doc-0")
+    assert_satisfies(first, Record)
     assert first["hash"] == made[0]["hash"]
     verify_record(first, system_public=system)
     page = await sdk.records.list("records", limit=2)
+    assert_satisfies(page, RecordList)
     assert page["page"]["hasMore"] is True
     every = [r["luid"] async for r in sdk.records.iter("records", limit=2)]
     assert sorted(every) == sorted(r["luid"] for r in made)
@@ -57,6 +60,7 @@ async def test_record_round_trip(sdk: AsyncClient) -> None:
     assert len(signed["meta"]["proofs"]) > len(updated["meta"]["proofs"])
     history = await sdk.records.changes("records", "doc-0")
     verify_changes(history, system_public=system, current_hash=updated["hash"])
+    assert_satisfies(history, RecordChanges)
     assert len(history["data"]) == 2
 
 

@@ -16,7 +16,17 @@ import uvicorn
 from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch_client import AsyncClient, BadRequest, Client, NotFound, RetryPolicy
+from tests.fixtures.typed_dicts import assert_satisfies
+from vouch_client import (
+    AsyncClient,
+    BadRequest,
+    Client,
+    NotFound,
+    RetryPolicy,
+    Template,
+    TemplateList,
+    TemplateRendering,
+)
 from vouch_server.app import create_app
 
 
@@ -31,10 +41,12 @@ async def test_template_round_trip(sdk: AsyncClient) -> None:
     default = await sdk.templates.get("sms", "verification_request")
     assert default["is_custom"] is False
     put = await sdk.templates.put("sms", "verification_request", "Your code: {{code}}")
+    assert_satisfies(put, Template)
     assert put["is_custom"] is True and put["body"] == "Your code: {{code}}"
     assert (await sdk.templates.get("sms", "verification_request"))["id"] == put["id"]
     listed = await sdk.templates.list()
     assert [t["id"] for t in listed["templates"]] == [put["id"]]
+    assert_satisfies(listed, TemplateList)
     assert "sms" in listed["channels"]
     defaults = await sdk.templates.defaults()
     assert len(defaults["templates"]) > 1
@@ -45,6 +57,7 @@ async def test_template_round_trip(sdk: AsyncClient) -> None:
     rendered = await sdk.templates.render(
         "sms", "verification_request", variables={"code": "654321"}
     )
+    assert_satisfies(rendered, TemplateRendering)
     assert rendered["is_custom"] is True and "Your code: 654321" in str(rendered["rendered"])
     deleted = await sdk.templates.delete("sms", "verification_request")
     assert deleted["deleted"] is True and deleted["template"]["is_custom"] is False

@@ -12,7 +12,18 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fixtures.tenancy import Keys, make_keys
-from vouch_client import AsyncClient, BadRequest, NotFound, RateLimited, RetryPolicy
+from tests.fixtures.typed_dicts import assert_satisfies
+from vouch_client import (
+    AsyncClient,
+    BadRequest,
+    NotFound,
+    RateLimited,
+    RetryPolicy,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookDeliveryStats,
+    WebhookEndpoint,
+)
 from vouch_server.app import create_app
 
 HOOK = "https://hooks.example.com/vouch"
@@ -29,6 +40,7 @@ async def test_endpoint_round_trip(sdk: AsyncClient) -> None:
     created = await sdk.webhooks.create_endpoint(
         HOOK, events=["verification.completed"], description="orders"
     )
+    assert_satisfies(created, WebhookEndpoint)
     assert created["secret"]
     assert created["events"] == ["verification.completed"]
     fetched = await sdk.webhooks.get_endpoint(created["id"])
@@ -67,13 +79,16 @@ async def test_deliveries_iterate_across_pages(quiet: AsyncClient) -> None:
         v = await sdk.create_verification("email", "email", f"user{n}@example.com")
         await sdk.test_verify(v["id"])
     first = await sdk.webhooks.list_deliveries(limit=2)
+    assert_satisfies(first, WebhookDeliveryList)
     assert first["pagination"]["hasMore"] is True
     every = [d async for d in sdk.webhooks.iter_deliveries(limit=2)]
     assert len(every) == first["pagination"]["total"] > 2
     assert len({d["id"] for d in every}) == len(every)
     one = await sdk.webhooks.get_delivery(every[0]["id"])
     assert one["id"] == every[0]["id"] and "request" in one
+    assert_satisfies(one, WebhookDelivery)
     stats = await sdk.webhooks.delivery_stats()
+    assert_satisfies(stats, WebhookDeliveryStats)
     assert stats["total"] == len(every) == stats["pending"]
     # Only a failed delivery may be sent again: the server's own code comes through.
     with pytest.raises(BadRequest) as caught:

@@ -127,20 +127,20 @@ class JSONWebKeySet(TypedDict):
 # ---------------------------------------------------------------- webhooks
 
 
-class WebhookEndpoint(TypedDict, total=False):
+class WebhookEndpoint(TypedDict):
     """An endpoint; ``secret`` only when it is created or its secret rotated."""
 
-    id: Required[str]
-    url: Required[str]
-    description: Required[str | None]
-    events: Required[list[str]]
-    enabled: Required[bool]
-    disabled_reason: Required[str | None]
-    test_mode: Required[bool]
-    created_at: Required[str]
-    updated_at: Required[str]
-    secret: str
-    previous_secret_expires_at: str | None
+    id: str
+    url: str
+    description: str | None
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    test_mode: bool
+    created_at: str
+    updated_at: str
+    secret: NotRequired[str]
+    previous_secret_expires_at: NotRequired[str | None]
 
 
 class WebhookEndpointList(TypedDict):
@@ -152,29 +152,29 @@ class CallbackSecret(TypedDict):
     previous_secret_expires_at: str | None
 
 
-class WebhookDelivery(TypedDict, total=False):
+class WebhookDelivery(TypedDict):
     """A delivery; ``request`` and ``response_body`` only when fetched by id."""
 
-    id: Required[str]
-    event_id: Required[str]
-    event_type: Required[str]
-    verification_id: Required[str | None]
-    endpoint_id: Required[str | None]
-    url: Required[str]
-    status: Required[str]
-    attempts: Required[int]
-    max_attempts: Required[int]
-    last_attempt_at: Required[str | None]
-    next_retry_at: Required[str | None]
-    delivered_at: Required[str | None]
-    verification_request_id: Required[str | None]
-    response_status: Required[int | None]
-    error_message: Required[str | None]
-    test_mode: Required[bool]
-    created_at: Required[str]
-    updated_at: Required[str]
-    request: dict[str, Any]
-    response_body: str | None
+    id: str
+    event_id: str
+    event_type: str
+    verification_id: str | None
+    endpoint_id: str | None
+    url: str
+    status: str
+    attempts: int
+    max_attempts: int
+    last_attempt_at: str | None
+    next_retry_at: str | None
+    delivered_at: str | None
+    verification_request_id: str | None
+    response_status: int | None
+    error_message: str | None
+    test_mode: bool
+    created_at: str
+    updated_at: str
+    request: NotRequired[dict[str, Any]]
+    response_body: NotRequired[str | None]
 
 
 class WebhookDeliveryList(TypedDict):
@@ -182,18 +182,18 @@ class WebhookDeliveryList(TypedDict):
     pagination: Pagination
 
 
-class WebhookDeliveryStats(TypedDict, total=False):
+class WebhookDeliveryStats(TypedDict):
     """Delivery figures: totals by status, the success rate, recent failures."""
 
-    total: Required[int]
-    by_status: Required[dict[str, int]]
-    delivery_rate: Required[str]
-    recent_failures_24h: int
-    retrying: int
-    delivered: Required[int]
-    failed: Required[int]
-    pending: Required[int]
-    success_rate: Required[float]
+    total: int
+    by_status: dict[str, int]
+    delivery_rate: str
+    recent_failures_24h: NotRequired[int]
+    retrying: NotRequired[int]
+    delivered: int
+    failed: int
+    pending: int
+    success_rate: float
 
 
 class DeliveryRetry(TypedDict):
@@ -204,26 +204,26 @@ class DeliveryRetry(TypedDict):
 # ---------------------------------------------------------------- HITL
 
 
-class HitlConfig(TypedDict, total=False):
+class HitlConfig(TypedDict):
     """A HITL config; ``finalize`` adds ``authorizations``."""
 
-    id: Required[str]
-    user_id: Required[str]
-    name: Required[str]
-    profile_id: Required[str | None]
-    circle_id: Required[str | None]
-    channels: Required[list[dict[str, Any]]]
-    timeout_seconds: Required[int]
-    status: Required[str]
-    keypair: Required[dict[str, Any] | None]
-    encrypted: Required[bool]
-    environment: Required[str]
-    created_at: Required[str]
-    updated_at: Required[str]
-    test_mode: Required[bool]
-    activated_at: str
-    archived_at: str
-    authorizations: list[dict[str, Any]]
+    id: str
+    user_id: str
+    name: str
+    profile_id: str | None
+    circle_id: str | None
+    channels: list[dict[str, Any]]
+    timeout_seconds: int
+    status: str
+    keypair: dict[str, Any] | None
+    encrypted: bool
+    environment: str
+    created_at: str
+    updated_at: str
+    test_mode: bool
+    activated_at: NotRequired[str]
+    archived_at: NotRequired[str]
+    authorizations: NotRequired[list[dict[str, Any]]]
 
 
 class HitlConfigList(TypedDict):
@@ -232,28 +232,28 @@ class HitlConfigList(TypedDict):
     limits: dict[str, Any]
 
 
-class HitlKeys(TypedDict, total=False):
-    hitl_id: Required[str]
-    public_key: Required[str]
-    kid: Required[str]
-    encrypted_private_key: Required[Any]
-    kdf_salt: Required[str]
-    wrapped_dek: str | None
-    dek_iv: str | None
-    dek_tag: str | None
-    backup_wrapped_dek: str | None
-    backup_dek_iv: str | None
-    backup_dek_tag: str | None
-    created_at: Required[str]
-    updated_at: Required[str]
-
-
-class ApproverKey(TypedDict, total=False):
+class HitlKeys(TypedDict):
     hitl_id: str
-    authorization_id: Required[str]
-    public_key: Required[str]
-    kid: Required[str]
-    created_at: Required[str]
+    public_key: str
+    kid: str
+    encrypted_private_key: Any
+    kdf_salt: str
+    wrapped_dek: NotRequired[str | None]
+    dek_iv: NotRequired[str | None]
+    dek_tag: NotRequired[str | None]
+    backup_wrapped_dek: NotRequired[str | None]
+    backup_dek_iv: NotRequired[str | None]
+    backup_dek_tag: NotRequired[str | None]
+    created_at: str
+    updated_at: str
+
+
+class ApproverKey(TypedDict):
+    hitl_id: NotRequired[str]
+    authorization_id: str
+    public_key: str
+    kid: str
+    created_at: str
 
 
 class ApproverKeys(TypedDict):
@@ -262,40 +262,40 @@ class ApproverKeys(TypedDict):
     approver_keys: dict[str, str]
 
 
-class ChatIdDiscovery(TypedDict, total=False):
+class ChatIdDiscovery(TypedDict):
     """A started discovery (``token``, ``deep_link``, …) or its state (``status``, ``chat_id``)."""
 
-    token: str
-    deep_link: str
-    qr_code: str
-    qr_text: str
-    expires_in: int
-    expires_at: Required[str]
-    status: str
-    chat_id: str
+    token: NotRequired[str]
+    deep_link: NotRequired[str]
+    qr_code: NotRequired[str]
+    qr_text: NotRequired[str]
+    expires_in: NotRequired[int]
+    expires_at: str
+    status: NotRequired[str]
+    chat_id: NotRequired[str]
 
 
 # ---------------------------------------------------------------- authorizations
 
 
-class Authorization(TypedDict, total=False):
-    id: Required[str]
-    status: Required[str]
-    hitl_id: Required[str | None]
-    channel: Required[str]
-    recipient: Required[str | None]
-    recipient_hash: str
-    recipient_display_name: str | None
-    scope: Required[str]
-    business_name: str | None
-    enrolled: bool
-    confirmations_sent: int
-    expires_in: int
-    expires_at: str | None
-    created_at: Required[str]
-    updated_at: Required[str]
-    test_mode: Required[bool]
-    deep_link: str
+class Authorization(TypedDict):
+    id: str
+    status: str
+    hitl_id: str | None
+    channel: str
+    recipient: str | None
+    recipient_hash: NotRequired[str]
+    recipient_display_name: NotRequired[str | None]
+    scope: str
+    business_name: NotRequired[str | None]
+    enrolled: NotRequired[bool]
+    confirmations_sent: NotRequired[int]
+    expires_in: NotRequired[int]
+    expires_at: NotRequired[str | None]
+    created_at: str
+    updated_at: str
+    test_mode: bool
+    deep_link: NotRequired[str]
 
 
 class AuthorizationList(TypedDict):
@@ -313,21 +313,21 @@ class AuthorizationExport(TypedDict):
 # ---------------------------------------------------------------- templates
 
 
-class Template(TypedDict, total=False):
+class Template(TypedDict):
     """A template in force: the project's (``is_custom``, ``id``, ``version``) or the default."""
 
-    channel: Required[str]
-    message_type: Required[str]
-    body: Required[str]
-    subject: str | None
-    button_text: str | None
-    button_url_template: str | None
-    is_active: Required[bool]
-    is_custom: Required[bool]
-    id: str
-    profile_id: str
-    version: int
-    updated_at: str
+    channel: str
+    message_type: str
+    body: str
+    subject: NotRequired[str | None]
+    button_text: NotRequired[str | None]
+    button_url_template: NotRequired[str | None]
+    is_active: bool
+    is_custom: bool
+    id: NotRequired[str]
+    profile_id: NotRequired[str]
+    version: NotRequired[int]
+    updated_at: NotRequired[str]
 
 
 class TemplateList(TypedDict):
@@ -389,13 +389,13 @@ class AgentList(TypedDict):
 # ---------------------------------------------------------------- records
 
 
-class RecordMeta(TypedDict, total=False):
-    proofs: Required[list[dict[str, Any]]]
-    status: str | None
-    labels: list[str]
-    owners: list[str]
-    moment: str
-    statusProof: dict[str, Any]
+class RecordMeta(TypedDict):
+    proofs: list[dict[str, Any]]
+    status: NotRequired[str | None]
+    labels: NotRequired[list[str]]
+    owners: NotRequired[list[str]]
+    moment: NotRequired[str]
+    statusProof: NotRequired[dict[str, Any]]
 
 
 class Record(TypedDict):
@@ -413,13 +413,13 @@ class RecordPage(TypedDict):
     hasMore: bool
 
 
-class RecordList(TypedDict, total=False):
+class RecordList(TypedDict):
     """A signed list (``records.verify_list``) and its ``page``."""
 
-    hash: Required[str]
-    data: Required[list[Record]]
-    meta: Required[dict[str, Any]]
-    page: Required[RecordPage]
+    hash: str
+    data: list[Record]
+    meta: dict[str, Any]
+    page: RecordPage
 
 
 class RecordChanges(TypedDict):
