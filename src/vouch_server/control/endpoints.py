@@ -12,16 +12,24 @@ from fastapi.responses import StreamingResponse
 
 from vouch_server.control import service
 from vouch_server.control.catalog import AssetType, Channel, Status
+from vouch_server.control.responses import (
+    VerificationCheckedOut,
+    VerificationCreatedOut,
+    VerificationListOut,
+    VerificationOut,
+    VerificationResentOut,
+)
 from vouch_server.control.schemas import CreateVerification, Submission, render_verification
 from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import RateLimited
 from vouch_server.kit.clock import isoformat_ms, utcnow
 from vouch_server.kit.paging import PageNumber
+from vouch_server.openapi import documented
 
 router = APIRouter(prefix="/api/v1/verifications", tags=["verifications"])
 
 
-@router.post("", status_code=201)
+@router.post("", **documented(VerificationCreatedOut, 201))
 async def create_verification(
     body: CreateVerification, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -34,7 +42,7 @@ async def create_verification(
     return response
 
 
-@router.get("")
+@router.get("", **documented(VerificationListOut))
 async def list_verifications(
     session: Session,
     runtime: RuntimeDep,
@@ -67,14 +75,14 @@ async def list_verifications(
     }
 
 
-@router.get("/{verification_id}")
+@router.get("/{verification_id}", **documented(VerificationOut))
 async def get_verification(
     verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
     return render_verification(await service.get(session, runtime, caller, verification_id))
 
 
-@router.post("/{verification_id}/submit")
+@router.post("/{verification_id}/submit", **documented(VerificationOut))
 async def submit_verification(
     verification_id: str,
     body: Annotated[Submission, Body()],
@@ -87,7 +95,7 @@ async def submit_verification(
     return render_verification(verification)
 
 
-@router.post("/{verification_id}/verify")
+@router.post("/{verification_id}/verify", **documented(VerificationCheckedOut))
 async def verify_now(
     verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -98,7 +106,7 @@ async def verify_now(
     return body
 
 
-@router.post("/{verification_id}/resend")
+@router.post("/{verification_id}/resend", **documented(VerificationResentOut))
 async def resend(
     verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -108,7 +116,7 @@ async def resend(
     return await email_flow.resend(session, runtime, caller, verification_id)
 
 
-@router.post("/{verification_id}/test-verify")
+@router.post("/{verification_id}/test-verify", **documented(VerificationOut))
 async def test_verify(
     verification_id: str, session: Session, runtime: RuntimeDep, caller: TestCaller
 ) -> dict[str, Any]:

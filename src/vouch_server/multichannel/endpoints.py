@@ -12,12 +12,14 @@ from fastapi import APIRouter
 
 from vouch_server.deps import ApiCaller, RuntimeDep, Session
 from vouch_server.multichannel import service
+from vouch_server.multichannel.responses import GroupCreatedOut, GroupStatusOut
 from vouch_server.multichannel.schemas import CreateGroup
+from vouch_server.openapi import documented
 
 router = APIRouter(prefix="/api/v1/verifications/multi-channel", tags=["verifications"])
 
 
-@router.post("", status_code=201)
+@router.post("", **documented(GroupCreatedOut, 201))
 async def create_group(
     body: CreateGroup, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -25,7 +27,7 @@ async def create_group(
     return service.render_created(group, channels)
 
 
-@router.get("/{group_id}/status")
+@router.get("/{group_id}/status", **documented(GroupStatusOut))
 async def get_group_status(
     group_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:

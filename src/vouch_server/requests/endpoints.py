@@ -17,7 +17,16 @@ from vouch_server.kit.clock import isoformat_ms
 from vouch_server.kit.ids import is_object_id
 from vouch_server.kit.paging import PageNumber
 from vouch_server.models import VerificationRequest
+from vouch_server.openapi import documented
 from vouch_server.requests import repository, reuse, service
+from vouch_server.requests.responses import (
+    VerificationRequestCancelledOut,
+    VerificationRequestListOut,
+    VerificationRequestOut,
+    VerificationRequestProofsOut,
+    VerifiedUserListOut,
+    VerifiedUserOut,
+)
 from vouch_server.requests.schemas import AutoVerify, CreateRequest, ListStatus, StartAsset
 from vouch_server.web import person
 
@@ -46,7 +55,7 @@ def _pagination(page: int, limit: int, total: int) -> dict[str, Any]:
     return body
 
 
-@router.post(REQUESTS, status_code=201)
+@router.post(REQUESTS, **documented(VerificationRequestOut, 201))
 async def create_request(
     body: CreateRequest, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -54,7 +63,7 @@ async def create_request(
     return service.render_request(runtime, await service.view(session, runtime, request))
 
 
-@router.get(REQUESTS)
+@router.get(REQUESTS, **documented(VerificationRequestListOut))
 async def list_requests(
     session: Session,
     runtime: RuntimeDep,
@@ -83,7 +92,7 @@ async def list_requests(
     }
 
 
-@router.get(REQUESTS + "/by-reference/{reference_id}")
+@router.get(REQUESTS + "/by-reference/{reference_id}", **documented(VerificationRequestOut))
 async def get_request_by_reference(
     reference_id: Annotated[str, Path(min_length=1, max_length=255)],
     session: Session,
@@ -94,14 +103,14 @@ async def get_request_by_reference(
     return service.render_request(runtime, current)
 
 
-@router.get(REQUESTS + "/{request_id}")
+@router.get(REQUESTS + "/{request_id}", **documented(VerificationRequestOut))
 async def get_request(
     request_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
     return service.render_request(runtime, await service.get(session, runtime, caller, request_id))
 
 
-@router.delete(REQUESTS + "/{request_id}")
+@router.delete(REQUESTS + "/{request_id}", **documented(VerificationRequestCancelledOut))
 async def cancel_request(
     request_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -115,14 +124,16 @@ async def cancel_request(
     }
 
 
-@router.get(REQUESTS + "/{request_id}/proofs")
+@router.get(REQUESTS + "/{request_id}/proofs", **documented(VerificationRequestProofsOut))
 async def get_request_proofs(
     request_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
     return service.render_proofs(await service.get(session, runtime, caller, request_id))
 
 
-@router.post(REQUESTS + "/{request_id}/assets/{index}/test-verify")
+@router.post(
+    REQUESTS + "/{request_id}/assets/{index}/test-verify", **documented(VerificationRequestOut)
+)
 async def test_verify_asset(
     request_id: str,
     index: Annotated[int, Path(ge=0, lt=10)],
@@ -147,7 +158,7 @@ async def test_verify_asset(
     return service.render_request(runtime, current)
 
 
-@router.get(USERS)
+@router.get(USERS, **documented(VerifiedUserListOut))
 async def list_verified_users(
     session: Session,
     caller: ApiCaller,
@@ -158,7 +169,7 @@ async def list_verified_users(
     return {"data": users, "pagination": _pagination(page, limit, total)}
 
 
-@router.get(USERS + "/{external_user_id}")
+@router.get(USERS + "/{external_user_id}", **documented(VerifiedUserOut))
 async def get_verified_user(
     external_user_id: Annotated[str, Path(min_length=1, max_length=255)],
     session: Session,

@@ -7,14 +7,16 @@ from typing import Any
 from fastapi import APIRouter
 
 from vouch_server.deps import ApiCaller, RuntimeDep, Session
+from vouch_server.openapi import documented
 from vouch_server.sessions import inbound as _inbound  # noqa: F401  (registers the inbound handlers)
 from vouch_server.sessions import service
+from vouch_server.sessions.responses import SessionCreatedOut, SessionOut
 from vouch_server.sessions.schemas import CreateSession
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
 
-@router.post("", status_code=201)
+@router.post("", **documented(SessionCreatedOut, 201))
 async def create_session(
     body: CreateSession, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -22,7 +24,7 @@ async def create_session(
     return service.render_created(row, setup)
 
 
-@router.get("/{session_id}")
+@router.get("/{session_id}", **documented(SessionOut))
 async def get_session(
     session_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
