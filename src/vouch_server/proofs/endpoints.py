@@ -10,7 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vouch_server.deps import ApiCaller, RevocationListReader, RuntimeDep, Session
 from vouch_server.errors import NotFound
+from vouch_server.openapi import documented
 from vouch_server.proofs import service
+from vouch_server.proofs.responses import (
+    ProofRevokedOut,
+    ProofStatusOut,
+    ProofValidationOut,
+    RevocationListOut,
+)
 from vouch_server.proofs.service import REVOCATION_PAGE_MAX
 from vouch_server.signing import status_list
 
@@ -31,7 +38,7 @@ class RevokeRequest(BaseModel):
     reason: RevocationReason = "user_request"
 
 
-@router.post("/validate")
+@router.post("/validate", **documented(ProofValidationOut))
 async def validate_proof(
     body: ValidateRequest, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
@@ -40,7 +47,7 @@ async def validate_proof(
     )
 
 
-@router.get("/revoked")
+@router.get("/revoked", **documented(RevocationListOut))
 async def revocation_list(
     response: Response,
     session: Session,
@@ -59,7 +66,7 @@ async def revocation_list(
     )
 
 
-@router.get("/{proof_id}/status")
+@router.get("/{proof_id}/status", **documented(ProofStatusOut))
 async def proof_status(proof_id: str, session: Session, caller: ApiCaller) -> dict[str, Any]:
     # A proof id or its public handle (ph_ctl_…); anything else names no proof.
     if service.resolve_handle(proof_id) is None:
@@ -67,7 +74,7 @@ async def proof_status(proof_id: str, session: Session, caller: ApiCaller) -> di
     return await service.status(session, caller, proof_id)
 
 
-@router.post("/{proof_id}/revoke")
+@router.post("/{proof_id}/revoke", **documented(ProofRevokedOut))
 async def revoke_proof(
     proof_id: str,
     session: Session,
