@@ -74,6 +74,7 @@ from vouch_server.profiles.endpoints import public_router as public_profiles_rou
 from vouch_server.profiles.endpoints import router as profiles_router
 from vouch_server.proofs.endpoints import router as proofs_router
 from vouch_server.proofs.endpoints import status_list_router
+from vouch_server.public_responses import ApiInfoOut, HealthOut
 from vouch_server.records.endpoints import router as records_router
 from vouch_server.records.signed_errors import SignMinkaErrors
 from vouch_server.requests import service as requests_service
@@ -208,7 +209,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         trusted_proxies=settings.trusted_proxies,
     )
 
-    @app.get("/health", tags=["public"])
+    @app.get("/health", tags=["public"], **documented(HealthOut))
     async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
         services = {"database": "down", "redis": "not_configured"}
         try:
@@ -258,7 +259,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         "/.well-known/jwks-test.json", jwks_test, methods=["HEAD"], include_in_schema=False
     )
 
-    @app.get("/api/v1", tags=["public"])
+    @app.get("/api/v1", tags=["public"], **documented(ApiInfoOut))
     async def api_info() -> dict[str, str]:
         return {
             "name": "vouch API",

@@ -196,3 +196,13 @@ class TestAssertDocumented:
             assert "session_id" in str(exc)
         else:
             raise AssertionError("a wrong answer was accepted")
+
+
+class TestPublicAnswers:
+    async def test_health_and_api_index_match_their_schemas(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        spec = await load_spec(client)
+        health = await call(client, spec, "GET", "/health", 200, {})
+        assert health["status"] == "healthy"
+        await call(client, spec, "GET", "/api/v1", 200, {})
