@@ -5,7 +5,6 @@ forged or expired link is refused with a clear page."""
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import timedelta
 from typing import Any
 

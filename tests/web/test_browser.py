@@ -89,11 +89,11 @@ class TestApprovalPageInChromium:
                     response = await page.goto(url)
                     assert response is not None and response.status == 200
                     assert await page.inner_text("#request") == "Deploy v2.1 to production?"
-                    # The stylesheet is allowed by its hash: the button is styled.
+                    # The shared stylesheet applies (style-src 'self'): the button wears the accent.
                     color = await page.eval_on_selector(
                         "#approve", "b => getComputedStyle(b).backgroundColor"
                     )
-                    assert color == "rgb(31, 157, 85)"
+                    assert color == "rgb(31, 111, 235)"  # vouch's default accent
                     await page.fill("#comment", "Looks good — ship it")
                     await page.click("#approve")
                     await page.wait_for_selector("#notice")

@@ -100,7 +100,7 @@ class TestVerifyPageInChromium:
                         color = await page.eval_on_selector(
                             "#asset-0-start", "b => getComputedStyle(b).backgroundColor"
                         )
-                        assert color == "rgb(75, 107, 251)"
+                        assert color == "rgb(31, 111, 235)"  # vouch's default accent
 
                         # Start the open asset through the plain form.
                         await page.fill("#asset-0-identifier", PHONE)
