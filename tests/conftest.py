@@ -22,6 +22,7 @@ from vouch_server.app import create_app
 from vouch_server.config import Settings
 from vouch_server.models import Base
 from vouch_server.runtime import Runtime
+from vouch_server.signing import keys as signing_keys
 
 TEST_SECRET = "test-master-secret-not-for-production"
 
@@ -61,6 +62,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         rel = path.relative_to(root)
         if len(rel.parts) > 1 and rel.parts[0] not in KNOWN_TEST_DIRS:
             raise pytest.UsageError(f"test file outside the known test folders: {rel}")
+
+
+# RSA-2048 keys made by earlier tests of this worker, handed out again in the same order. Every
+# app start creates four signing keys, and finding RSA primes is most of a small test's setup
+# (~60 ms a key). Within one test each call still gets a different, real key; only the search
+# for primes is skipped. Other algorithms are cheap and generated as usual.
+_RSA_KEYS: list[Any] = []
+_generate_private_key = signing_keys.generate_private_key
+
+
+@pytest.fixture(autouse=True)
+def _reused_rsa_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    handed = 0
+
+    def generate(alg: str) -> Any:
+        nonlocal handed
+        if alg != "RS256":
+            return _generate_private_key(alg)
+        if handed == len(_RSA_KEYS):
+            _RSA_KEYS.append(_generate_private_key(alg))
+        handed += 1
+        return _RSA_KEYS[handed - 1]
+
+    monkeypatch.setattr(signing_keys, "generate_private_key", generate)
 
 
 def _backends() -> list[Any]:
