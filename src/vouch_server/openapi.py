@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 
@@ -120,6 +120,12 @@ def keyed_operations(app: FastAPI) -> set[tuple[str, str]]:
             for method in context.methods or ():
                 out.add((str(context.path_format), method.lower()))
     return out
+
+
+class EventStreamResponse(StreamingResponse):
+    """A Server-Sent Events stream (``response_class=`` so the document names its media type)."""
+
+    media_type = "text/event-stream"
 
 
 def documented(

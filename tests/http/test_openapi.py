@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.fixtures.tenancy import Keys
+from vouch_server.openapi import bare_responses
 
 ENVELOPE = {"$ref": "#/components/schemas/Error"}
 
@@ -36,6 +37,15 @@ class TestTheDocument:
         other = await client.get("/api/openapi.json")
         assert other.status_code == 200
         assert other.json() == await _spec(client)
+
+    async def test_every_json_answer_has_a_typed_schema(self, client: httpx.AsyncClient) -> None:
+        spec = await _spec(client)
+        assert bare_responses(spec) == []
+        # the check itself can fail: an operation documented as a bare object is found
+        spec["paths"]["/health"]["get"]["responses"]["200"]["content"] = {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}}
+        }
+        assert bare_responses(spec) == [("get", "/health", "200")]
 
     async def test_no_422_and_no_fastapi_validation_schema(self, client: httpx.AsyncClient) -> None:
         spec = await _spec(client)

@@ -47,7 +47,7 @@ from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import RateLimited, ValidationFailed
 from vouch_server.kit.clock import isoformat_ms, parse_instant, utcnow
 from vouch_server.kit.paging import PageNumber
-from vouch_server.openapi import documented
+from vouch_server.openapi import EventStreamResponse, documented
 from vouch_server.runtime import Runtime
 
 log = logging.getLogger("vouch.approval")
@@ -97,12 +97,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(lifespan=_lifespan)
-
-
-class EventStreamResponse(StreamingResponse):
-    """A Server-Sent Events stream (so the OpenAPI document names its media type)."""
-
-    media_type = "text/event-stream"
 
 
 def _page(page: int, limit: int, total: int, rows: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from vouch_server.deps import ApiCaller, RuntimeDep, Session, TestCaller
 from vouch_server.errors import RateLimited
 from vouch_server.kit.clock import isoformat_ms, utcnow
 from vouch_server.kit.paging import PageNumber
-from vouch_server.openapi import documented
+from vouch_server.openapi import EventStreamResponse, documented
 
 router = APIRouter(prefix="/api/v1/verifications", tags=["verifications"])
 
@@ -129,7 +129,7 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-@router.get("/{verification_id}/events")
+@router.get("/{verification_id}/events", response_class=EventStreamResponse)
 async def verification_events(
     verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> StreamingResponse:
