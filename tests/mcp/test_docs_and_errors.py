@@ -19,6 +19,10 @@ DOC = Path(__file__).parents[2] / "docs" / "mcp.md"
 BEGIN, END = "<!-- tools:begin -->\n", "<!-- tools:end -->"
 
 
+RETIRED = "the per-profile template routes answer 410 endpoint_retired; templates have tools"
+ALIAS = "an alias proof.holdings' SDK calls for a route that has a tool"
+
+
 class TestToolTable:
     def test_docs_match_the_generated_table(self) -> None:
         text = DOC.read_text()
@@ -47,6 +51,20 @@ class TestToolTable:
         assert declared - operations == set()
         without_a_tool = {
             "GET /api/v1": "the API's index page, for people",
+            "GET /api/v1/me/profiles/{profile_id}/templates": RETIRED,
+            "PUT /api/v1/me/profiles/{profile_id}/templates/{channel}/{message_type}": RETIRED,
+            "DELETE /api/v1/me/profiles/{profile_id}/templates/{channel}/{message_type}": RETIRED,
+            "POST /api/v1/me/profiles/{profile_id}/templates/preview": RETIRED,
+            "GET /api/v1/profiles/me": ALIAS,
+            "PUT /api/v1/profiles/me": ALIAS,
+            "GET /api/v1/profiles/me/assets": ALIAS,
+            "POST /api/v1/profiles/me/username": ALIAS,
+            "PUT /api/v1/profiles/me/proofs": ALIAS,
+            "PUT /api/v1/profiles/profiles/{profile_id}/proofs": ALIAS,
+            "GET /api/v1/profiles/p/{profile_id}/avatar": "an image, not a tool's answer",
+            # Open gap (issue 16): tools for the B2B domain routes are not written yet.
+            "POST /api/v1/verifications/domain": "no tool yet",
+            "POST /api/v1/verifications/domain/{verification_id}/check": "no tool yet",
         }
         assert operations - declared == set(without_a_tool)
         assert [s.name for s in TOOLS if not s.routes] == ["prove_agent_challenge"]
