@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import make_url
 
 from tests.fixtures.services import PG_URL, REDIS_URL, create_database, drop_database
 from tests.fixtures.tenancy import Keys, make_keys
@@ -126,12 +126,24 @@ def postgres_migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         asyncio.run(drop_database())
 
 
+# Children before parents, so no foreign key is ever violated on the way.
+_EMPTY_TABLES = ";".join(
+    f'DELETE FROM "{t.name}"'  # noqa: S608 - table names from the models, not input
+    for t in reversed(Base.metadata.sorted_tables)
+)
+
+
 async def _truncate_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} CASCADE"))
-    await engine.dispose()
+    """Empty every table for the next test. ``DELETE`` rather than ``TRUNCATE``: on a few dozen
+    almost empty tables TRUNCATE (new files for every table) took ~0.3 s a test, DELETE ~15 ms,
+    and it was most of a PostgreSQL test's setup. Sequences are left as they are either way."""
+    # asyncpg itself: with no arguments it sends the statements as one simple query.
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    try:
+        async with conn.transaction():
+            await conn.execute(_EMPTY_TABLES)
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(params=_backends())

@@ -26,7 +26,13 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+async def _runtime(request: Request) -> Runtime:
+    # A coroutine on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
+    # thread hand-off on every request for one attribute read.
+    return runtime_of(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
