@@ -306,7 +306,9 @@ class TestRetries:
                 return None
 
         server = http.server.ThreadingHTTPServer((host, int(port)), H)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         thread.start()
         try:
             async with runtime.db.session() as session:
@@ -452,7 +454,9 @@ class TestTimeouts:
                 return None
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         thread.start()
         try:
             app = create_app(
