@@ -4,7 +4,10 @@ implementations sign (PyJWT and joserfc), and against every malformed or forged 
 from __future__ import annotations
 
 import base64
+import binascii
+import itertools
 import json
+import re
 import warnings
 from typing import Any
 
@@ -14,7 +17,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from joserfc import jws as joserfc_jws
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-from vouch_client.jws import BadSignature, MalformedJWS, b64url_decode, verify_compact
+from vouch_client.jws import (
+    BadSignature,
+    MalformedJWS,
+    _json_loads,
+    b64url_decode,
+    read_header,
+    signature_check,
+    verify_compact,
+    verify_compact_with,
+)
 
 CLAIMS = {"iss": "https://vouch.example", "sub": "abc", "n": 1, "text": "żółw"}
 
@@ -174,3 +186,117 @@ class TestMalformed:
         token = f"{signing_input}.{b64(key.sign(signing_input.encode()))}"
         with pytest.raises(MalformedJWS):
             verify_compact(token, "EdDSA", key.public_key())
+
+
+def reference_b64url_decode(segment: str) -> bytes:
+    """RFC 7515 §2 base64url spelt out the slow way: the alphabet by a regular expression, the
+    length, the unused trailing bits, then the standard codec."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", segment) or len(segment) % 4 == 1:
+        raise MalformedJWS("not base64url")
+    unused = {0: 0, 2: 0b1111, 3: 0b11}[len(segment) % 4]
+    if segment and alphabet.index(segment[-1]) & unused:
+        raise MalformedJWS("not canonical")
+    return base64.b64decode(
+        segment.replace("-", "+").replace("_", "/") + "=" * (-len(segment) % 4), validate=True
+    )
+
+
+def outcome(fn: Any, value: Any) -> Any:
+    try:
+        return fn(value)
+    except Exception as exc:  # the kind of refusal is what is compared
+        return type(exc)
+
+
+class TestB64urlDecode:
+    def test_agrees_with_the_reference_on_every_short_string(self) -> None:
+        # Characters of every kind: canonical and not, the standard alphabet's two, padding,
+        # whitespace, a separator and a non-ASCII letter.
+        characters = "AQg9-_+/= \n.é"
+        for length in range(6):
+            for chars in itertools.product(characters, repeat=length):
+                segment = "".join(chars)
+                expected = outcome(reference_b64url_decode, segment)
+                assert outcome(b64url_decode, segment) == expected, segment
+
+    @pytest.mark.parametrize("size", [0, 1, 2, 3, 32, 64, 255, 256, 512])
+    def test_decodes_what_an_encoder_writes(self, size: int) -> None:
+        data = bytes(range(256)) * 2
+        assert b64url_decode(b64(data[:size])) == data[:size]
+
+    def test_refusals_are_malformed_jws_not_codec_errors(self) -> None:
+        for segment in ("QQ==", "Q", "Q+Q", "Qé", "QQ\n", "=QQ"):
+            with pytest.raises(MalformedJWS) as caught:
+                b64url_decode(segment)
+            assert not isinstance(caught.value, binascii.Error)
+
+
+class TestJsonLoads:
+    @pytest.mark.parametrize(
+        "data",
+        [
+            b'{"a": 1, "b": "\xc5\xbc\xc3\xb3\xc5\x82w"}',
+            b'{"a": "\\ud800"}',  # an escaped lone surrogate
+            b'{"\xed\xa0\x80": 1}',  # a lone surrogate as bytes: json.loads passes it
+            b'{"a": "\xff"}',
+            b'{"a": 1',
+            b"\xef\xbb\xbf{}",  # a UTF-8 BOM
+            '{"a": 1}'.encode("utf-16"),
+            '{"a": 1}'.encode("utf-16-le"),
+            '{"a": 1}'.encode("utf-32-be"),
+            b"[1]",
+            b'"s"',
+            b"",
+        ],
+    )
+    def test_gives_what_json_loads_gives(self, data: bytes) -> None:
+        assert repr(outcome(_json_loads, data)) == repr(outcome(json.loads, data))
+
+
+class TestPreparedChecks:
+    @pytest.mark.parametrize("alg", ALGS)
+    def test_one_check_verifies_many_tokens_and_refuses_a_forgery_after_them(
+        self, alg: str
+    ) -> None:
+        check = signature_check(alg, KEYS[alg].public_key())
+        tokens = [pyjwt_token(alg, {**CLAIMS, "n": n}) for n in range(3)]
+
+        for n, token in enumerate(tokens):
+            assert verify_compact_with(token, check)["n"] == n
+        header, _, signature = tokens[0].split(".")
+        forged = f"{header}.{b64(json.dumps({**CLAIMS, 'n': 9}).encode())}.{signature}"
+        with pytest.raises(BadSignature):
+            verify_compact_with(forged, check)
+
+    @pytest.mark.parametrize(
+        ("alg", "key"),
+        [("RS256", KEYS["ES256"].public_key()), ("HS256", RSA_KEY.public_key())],
+    )
+    def test_a_key_that_does_not_fit_is_refused_only_after_the_token_is_read(
+        self, alg: str, key: Any
+    ) -> None:
+        check = signature_check(alg, key)  # building the check refuses nothing yet
+        token = pyjwt_token("RS256")
+        with pytest.raises(MalformedJWS):
+            verify_compact_with(token + "=", check)
+        with pytest.raises(BadSignature):
+            verify_compact_with(token, check)
+
+    def test_a_header_the_caller_has_read_is_not_decoded_again(self) -> None:
+        token = pyjwt_token("RS256")
+        header = token.split(".", 1)[0]
+        read_header(token)
+        check = signature_check("RS256", RSA_KEY.public_key())
+
+        assert verify_compact_with(token, check, {header}) == CLAIMS
+        # The set names exact segments: a respelling of the header is decoded, and refused.
+        respelt = token.replace(header, header + "=", 1)
+        with pytest.raises(MalformedJWS):
+            verify_compact_with(respelt, check, {header})
+
+    @pytest.mark.parametrize("token", [None, b"a.b.c", "a.b", "a.b.c.d"])
+    def test_what_is_not_three_segments_is_malformed(self, token: Any) -> None:
+        check = signature_check("RS256", RSA_KEY.public_key())
+        with pytest.raises(MalformedJWS):
+            verify_compact_with(token, check)

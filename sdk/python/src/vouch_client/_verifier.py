@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 import jwt
 
-from vouch_client.jws import BadSignature, MalformedJWS, read_header, verify_compact
+from vouch_client.jws import (
+    BadSignature,
+    MalformedJWS,
+    SignatureCheck,
+    read_header,
+    signature_check,
+    verify_compact_with,
+)
 
 from ._errors import (
     ClaimMismatch,
@@ -123,6 +130,18 @@ class _KeyPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class _Key:
+    """One usable JWKS key, resolved once per key set: its material, the algorithm it signs
+    with, the prepared signature check (``vouch_client.jws.signature_check``) and its policy.
+    A new key set builds new entries, so nothing of an old key outlives its rotation."""
+
+    jwk: jwt.PyJWK
+    alg: str
+    check: SignatureCheck
+    policy: _KeyPolicy
+
+
+@dataclass(frozen=True, slots=True)
 class _StatusList:
     slots: bytes
     bits: int
@@ -140,7 +159,7 @@ def _whole(value: object) -> int | None:
 
 
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -172,7 +191,35 @@ def revocation_entries_digest(entries: object) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _NUMBERS) and not isinstance(value, bool)
+
+
+_NUMBERS = (int, float)
+# The exact types JSON decoding gives a number (bool, an int subclass, is not among them).
+_JSON_NUMBERS = frozenset({int, float})
+_OPTIONAL_STRING_CLAIMS = (
+    "jti",
+    "proof_schema_version",
+    "channel",
+    "identifier_hash",
+    "verified_at",
+    "user_id",
+)
+
+
+def _check_claim_types(payload: Mapping[str, Any]) -> None:
+    """Raise :class:`MalformedProof` for the first claim of a proof with the wrong type."""
+    for name in ("iss", "sub", "type"):
+        value = payload.get(name)
+        if not isinstance(value, str) or not value:
+            raise MalformedProof(f"claim {name!r} is missing or not a string")
+    for name in ("iat", "exp"):
+        if not _is_number(payload.get(name)):
+            raise MalformedProof(f"claim {name!r} is missing or not a number")
+    for name in _OPTIONAL_STRING_CLAIMS:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, str):
+            raise MalformedProof(f"claim {name!r} is not a string")
 
 
 def _iso_utc(timestamp: float) -> str:
@@ -278,8 +325,7 @@ class _Core:
         self.status_origin = status_origin
         self.static = jwks is not None
         self._headers: dict[str, tuple[str, str]] = {}
-        self.keys: dict[str, jwt.PyJWK] = {}
-        self.policies: dict[str, _KeyPolicy] = {}
+        self.keys: dict[str, _Key] = {}
         self.tombstones: frozenset[str] = frozenset()
         self.registry_live = False
         self.jwks_fetched_at: float | None = None
@@ -342,7 +388,7 @@ class _Core:
         self.jwks_fetched_at = now
 
     def _store_key_set(self, document: Any) -> None:
-        keys = self.parse_jwks(document)
+        parsed = self.parse_jwks(document)
         policies = {
             kid: _KeyPolicy(
                 purpose=jwk.get("proof_purpose")
@@ -353,7 +399,16 @@ class _Core:
                 max_token_lifetime=_whole(jwk.get("max_token_lifetime")),
             )
             for jwk in document["keys"]
-            if isinstance(jwk, dict) and isinstance(kid := jwk.get("kid"), str) and kid in keys
+            if isinstance(jwk, dict) and isinstance(kid := jwk.get("kid"), str) and kid in parsed
+        }
+        keys = {
+            kid: _Key(
+                jwk=jwk,
+                alg=jwk.algorithm_name,
+                check=signature_check(jwk.algorithm_name, jwk.key),
+                policy=policies[kid],
+            )
+            for kid, jwk in parsed.items()
         }
         raw_tombstones = document.get("proof_tombstones")
         tombstones = frozenset(
@@ -362,26 +417,26 @@ class _Core:
             if isinstance(entry, dict) and isinstance(entry.get("kid"), str)
         )
         # One swap of each: a reader sees the old set or the new one.
-        self.keys, self.policies, self.tombstones = keys, policies, tombstones
+        self.keys, self.tombstones = keys, tombstones
         # A registry that labels any key holds every key to its label and window.
         self.registry_live = any(p.purpose is not None for p in policies.values())
 
-    def lookup(self, kid: str, purpose: str) -> jwt.PyJWK | None:
+    def lookup(self, kid: str, purpose: str) -> _Key | None:
         """The key ``kid`` if it may sign a ``purpose`` token; None when it is not published."""
         if kid in self.tombstones:
             raise KeyRevoked(f"the issuer withdrew signing key {kid!r}")
         key = self.keys.get(kid)
         if key is None:
             return None
-        if self.registry_live and self.policies[kid].purpose != purpose:
+        if self.registry_live and key.policy.purpose != purpose:
             raise WrongKeyPurpose(f"signing key {kid!r} is not a {purpose} key")
         return key
 
-    def check_key_window(self, kid: str, payload: Mapping[str, Any]) -> None:
+    def check_key_window(self, kid: str, key: _Key, payload: Mapping[str, Any]) -> None:
         """The signing key's window and lifetime (after its signature verified)."""
         if not self.registry_live:
             return
-        policy = self.policies[kid]
+        policy = key.policy
         if policy.not_before is None or policy.not_after is None:
             return
         iat, exp = _number(payload.get("iat")), _number(payload.get("exp"))
@@ -438,14 +493,13 @@ class _Core:
             )
         return exc
 
-    def verify_signature(self, token: str, alg: str, key: jwt.PyJWK) -> dict[str, Any]:
-        if key.algorithm_name != alg:
-            raise InvalidSignature(
-                f"token alg {alg!r} does not match the key's {key.algorithm_name!r}"
-            )
+    def verify_signature(self, token: str, alg: str, key: _Key) -> dict[str, Any]:
+        if key.alg != alg:
+            raise InvalidSignature(f"token alg {alg!r} does not match the key's {key.alg!r}")
         try:
-            # RFC 7515 compact verification on the prepared cryptography key (vouch_client.jws).
-            return verify_compact(token, alg, key.key)
+            # RFC 7515 compact verification with the key's prepared check (vouch_client.jws);
+            # a header segment parse_header has already read strictly is not decoded again.
+            return verify_compact_with(token, key.check, self._headers)
         except BadSignature as exc:
             raise InvalidSignature(f"signature verification failed: {exc}") from exc
         except MalformedJWS as exc:
@@ -453,32 +507,40 @@ class _Core:
 
     def check_claims(self, payload: dict[str, Any], now: float) -> ProofClaims:
         """Shape, ``exp`` and ``iss`` (checklist steps 2 and 3)."""
-        for name in ("iss", "sub", "type"):
-            value = payload.get(name)
-            if not isinstance(value, str) or not value:
-                raise MalformedProof(f"claim {name!r} is missing or not a string")
-        for name in ("iat", "exp"):
-            if not _is_number(payload.get(name)):
-                raise MalformedProof(f"claim {name!r} is missing or not a number")
-        optional: dict[str, str | None] = {}
-        for name in (
-            "jti",
-            "proof_schema_version",
-            "channel",
-            "identifier_hash",
-            "verified_at",
-            "user_id",
+        get: Callable[[str], Any] = payload.get
+        iss, sub, kind, iat, exp = get("iss"), get("sub"), get("type"), get("iat"), get("exp")
+        jti, version, channel = get("jti"), get("proof_schema_version"), get("channel")
+        identifier_hash, verified_at, user_id = (
+            get("identifier_hash"),
+            get("verified_at"),
+            get("user_id"),
+        )
+        # What JSON decoding gives a well-formed proof passes this one test; anything else is
+        # looked at claim by claim, which names the first bad claim (or, for a value JSON never
+        # produces, such as an int subclass, accepts it as before).
+        if not (
+            isinstance(iss, str)
+            and iss
+            and isinstance(sub, str)
+            and sub
+            and isinstance(kind, str)
+            and kind
+            and type(iat) in _JSON_NUMBERS
+            and type(exp) in _JSON_NUMBERS
+            and (jti is None or isinstance(jti, str))
+            and (version is None or isinstance(version, str))
+            and (channel is None or isinstance(channel, str))
+            and (identifier_hash is None or isinstance(identifier_hash, str))
+            and (verified_at is None or isinstance(verified_at, str))
+            and (user_id is None or isinstance(user_id, str))
         ):
-            value = payload.get(name)
-            if value is not None and not isinstance(value, str):
-                raise MalformedProof(f"claim {name!r} is not a string")
-            optional[name] = value
+            _check_claim_types(payload)
 
-        if payload["exp"] <= now - self.leeway:
+        if exp <= now - self.leeway:
             raise ProofExpired("the proof has expired")
-        if payload["iss"] != self.issuer:
-            raise IssuerMismatch(f"issuer {payload['iss']!r} is not {self.issuer!r}")
-        is_test = payload.get("test") is True
+        if iss != self.issuer:
+            raise IssuerMismatch(f"issuer {iss!r} is not {self.issuer!r}")
+        is_test = get("test") is True
         if is_test and not self.test:
             raise EnvironmentMismatch(
                 "a test-mode proof: it proves nothing about a real person", reason="test_proof"
@@ -488,17 +550,17 @@ class _Core:
                 "a live proof given to a test-mode verifier", reason="live_proof"
             )
         return ProofClaims(
-            iss=payload["iss"],
-            sub=payload["sub"],
-            iat=int(payload["iat"]),
-            exp=int(payload["exp"]),
-            type=payload["type"],
-            jti=optional["jti"],
-            proof_schema_version=optional["proof_schema_version"],
-            channel=optional["channel"],
-            identifier_hash=optional["identifier_hash"],
-            verified_at=optional["verified_at"],
-            user_id=optional["user_id"],
+            iss=iss,
+            sub=sub,
+            iat=int(iat),
+            exp=int(exp),
+            type=kind,
+            jti=jti,
+            proof_schema_version=version,
+            channel=channel,
+            identifier_hash=identifier_hash,
+            verified_at=verified_at,
+            user_id=user_id,
             raw=payload,
         )
 
@@ -578,7 +640,7 @@ class _Core:
         return alg, kid
 
     def read_status_list(
-        self, uri: str, token: str, alg: str, kid: str, key: jwt.PyJWK, now: float
+        self, uri: str, token: str, alg: str, kid: str, key: _Key, now: float
     ) -> _StatusList:
         """Verify a Status List Token (§5.1) fetched from ``uri`` and cache its slots."""
 
@@ -587,7 +649,7 @@ class _Core:
 
         try:
             claims = self.verify_signature(token, alg, key)
-            self.check_key_window(kid, claims)
+            self.check_key_window(kid, key, claims)
         except ProofInvalid as exc:
             raise fail(str(exc)) from exc
         if claims.get("sub") != uri:  # else another list of the issuer could stand in for it
@@ -663,7 +725,7 @@ class _Core:
         body: dict[str, Any],
         signature: str,
         alg: str,
-        key: jwt.PyJWK,
+        key: _Key,
         now: float,
     ) -> None:
         """Verify one page and take its entries from the *signed* claims."""
@@ -860,7 +922,7 @@ class Verifier:
         except UnknownKey as exc:
             raise core.explain_unknown_key(token, exc) from None
         payload = core.verify_signature(token, alg, key)
-        core.check_key_window(kid, payload)
+        core.check_key_window(kid, key, payload)
         claims = core.check_claims(payload, self._clock())
         if core.check_revocation:
             reference = core.status_reference(claims)
@@ -926,7 +988,7 @@ class Verifier:
         document = self._get(self._jwks_url, {}, JWKSUnavailable)
         self._core.store_jwks(document, self._clock())
 
-    def _key(self, kid: str, purpose: str) -> jwt.PyJWK:
+    def _key(self, kid: str, purpose: str) -> _Key:
         core = self._core
         if core.jwks_due(self._clock()):
             with self._jwks_lock:
@@ -1062,7 +1124,7 @@ class AsyncVerifier:
         except UnknownKey as exc:
             raise core.explain_unknown_key(token, exc) from None
         payload = core.verify_signature(token, alg, key)
-        core.check_key_window(kid, payload)
+        core.check_key_window(kid, key, payload)
         claims = core.check_claims(payload, self._clock())
         if core.check_revocation:
             reference = core.status_reference(claims)
@@ -1126,7 +1188,7 @@ class AsyncVerifier:
         document = await self._get(self._jwks_url, {}, JWKSUnavailable)
         self._core.store_jwks(document, self._clock())
 
-    async def _key(self, kid: str, purpose: str) -> jwt.PyJWK:
+    async def _key(self, kid: str, purpose: str) -> _Key:
         core = self._core
         if core.jwks_due(self._clock()):
             async with self._jwks_lock:
