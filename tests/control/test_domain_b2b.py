@@ -1,8 +1,10 @@
 """B2B domain verification (``control/domain_b2b.py``) against a DNS server on loopback, over HTTP
-and through proof.holdings' SDK (``verifications.start_domain_verification`` / ``check_…``)."""
+and through proof.holdings' SDK (``verifications.start_domain_verification`` / ``check_…`` /
+``delete_…``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +15,8 @@ from tests.control.methods.standins import DnsStandIn
 from tests.fixtures import proof_sdk
 from tests.fixtures.typed_dicts import assert_satisfies
 from vouch_server.control.domain_b2b import provider_for
+from vouch_server.kit.clock import utcnow
+from vouch_server.models import Verification
 
 START = "/api/v1/verifications/domain"
 DOMAIN = "acme.example"
@@ -149,6 +153,106 @@ class TestCheck:
         assert (await _check(env, "not-an-id")).status_code == 404
 
 
+async def _delete(env: Env, id_: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    return await env.client.delete(f"{START}/{id_}", headers=headers or env.headers())
+
+
+async def _verified(env: Env, dns_server: DnsStandIn) -> dict[str, Any]:  # noqa: F811
+    data = await _start(env, domain=DOMAIN)
+    dns_server.add(data["dns_record"]["name"], "TXT", f'"{data["dns_record"]["value"]}"')
+    assert (await _check(env, data["id"])).json()["verified"] is True
+    return data
+
+
+class TestDelete:
+    async def test_a_pending_attempt_is_deleted_and_gone(
+        self,
+        build: Build,  # noqa: F811
+        dns_server: DnsStandIn,  # noqa: F811
+    ) -> None:
+        env = await _env(build, dns_server)
+        data = await _start(env, domain=DOMAIN, customer_id="cust_9")
+        response = await _delete(env, data["id"])
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "success": True,
+            "deleted": True,
+            "id": data["id"],
+            "domain": DOMAIN,
+            "status": "pending",
+        }
+        assert await env.verifications() == 0
+        assert (await _check(env, data["id"])).status_code == 404
+        again = await _delete(env, data["id"])
+        assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
+
+    async def test_an_expired_attempt_is_deleted(
+        self,
+        build: Build,  # noqa: F811
+        dns_server: DnsStandIn,  # noqa: F811
+    ) -> None:
+        env = await _env(build, dns_server)
+        data = await _start(env, domain=DOMAIN)
+        async with env.runtime.db.session() as session:
+            row = await session.get(Verification, data["id"])
+            assert row is not None
+            row.challenge_expires_at = utcnow() - timedelta(seconds=1)
+            await session.commit()
+        response = await _delete(env, data["id"])
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "expired"
+        assert await env.verifications() == 0
+
+    async def test_a_verified_domain_is_409_and_keeps_its_proof(
+        self,
+        build: Build,  # noqa: F811
+        dns_server: DnsStandIn,  # noqa: F811
+    ) -> None:
+        env = await _env(build, dns_server)
+        data = await _verified(env, dns_server)
+        response = await _delete(env, data["id"])
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["code"] == "domain_verified"
+        assert (await env.get(data["id"]))["status"] == "verified"
+        assert await env.proofs() == 1
+
+    async def test_a_revoked_domain_is_409_and_stays_revoked(
+        self,
+        build: Build,  # noqa: F811
+        dns_server: DnsStandIn,  # noqa: F811
+    ) -> None:
+        env = await _env(build, dns_server)
+        data = await _verified(env, dns_server)
+        revoked = await env.client.post(
+            f"/api/v1/proofs/{data['id']}/revoke", json={"reason": "other"}, headers=env.headers()
+        )
+        assert revoked.status_code == 200, revoked.text
+        response = await _delete(env, data["id"])
+        assert response.status_code == 409 and response.json()["error"]["code"] == "domain_verified"
+        assert (await env.get(data["id"]))["status"] == "revoked"
+
+    async def test_another_project_others_and_ordinary_verifications_are_404(
+        self,
+        build: Build,  # noqa: F811
+        dns_server: DnsStandIn,  # noqa: F811
+    ) -> None:
+        env = await _env(build, dns_server)
+        data = await _start(env, domain=DOMAIN)
+        other = await _delete(
+            env, data["id"], headers={"Authorization": f"Bearer {env.keys.other_test}"}
+        )
+        assert other.status_code == 404 and set(other.json()) == {"error"}
+        live = await _delete(env, data["id"], headers=env.headers(live=True))
+        assert live.status_code == 404
+        # A dns verification made through /api/v1/verifications may be part of a verification
+        # request or session: it is not deleted through this route.
+        plain = await env.created("domain", "dns", "plain.example")
+        email = await env.created("email", "email", "a@acme.example")
+        for id_ in (plain["id"], email["id"], "not-an-id"):
+            assert (await _delete(env, id_)).status_code == 404
+        assert await env.verifications() == 3
+
+
 class TestThroughTheSdk:
     async def test_start_and_check_satisfy_the_sdk_types(
         self,
@@ -174,5 +278,14 @@ class TestThroughTheSdk:
             checked = await client.verifications.check_domain_verification(started["id"])
             assert_satisfies(checked, types.DomainCheckResponse)
             assert checked["verified"] is True
+            with pytest.raises(sdk.ConflictError) as refused:
+                await client.verifications.delete_domain_verification(started["id"])
+            assert refused.value.code == "domain_verified"
+
+            other = await client.verifications.start_domain_verification(domain="other.example")
+            deleted = await client.verifications.delete_domain_verification(other["id"])
+            assert deleted["deleted"] is True and deleted["id"] == other["id"]
+            with pytest.raises(sdk.NotFoundError):
+                await client.verifications.check_domain_verification(other["id"])
         finally:
             await client.close()

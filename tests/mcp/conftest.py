@@ -42,12 +42,19 @@ class Live:
 
 @pytest.fixture
 async def live(settings_factory: Any) -> AsyncIterator[Live]:
+    async with serve(settings_factory) as server:
+        yield server
+
+
+@asynccontextmanager
+async def serve(settings_factory: Any, **overrides: Any) -> AsyncIterator[Live]:
+    """A live vouch on this test's database, with these settings."""
     # Bound before the server starts: connections wait in the backlog, so no polling for "up".
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = create_app(settings_factory(public_url=url))
+    app = create_app(settings_factory(public_url=url, **overrides))
     await app.state.vouch.limiter.reset()
     async with app.router.lifespan_context(app):
         keys = await make_keys(app.state.vouch)

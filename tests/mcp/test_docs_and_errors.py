@@ -62,9 +62,6 @@ class TestToolTable:
             "PUT /api/v1/profiles/me/proofs": ALIAS,
             "PUT /api/v1/profiles/profiles/{profile_id}/proofs": ALIAS,
             "GET /api/v1/profiles/p/{profile_id}/avatar": "an image, not a tool's answer",
-            # Open gap (issue 16): tools for the B2B domain routes are not written yet.
-            "POST /api/v1/verifications/domain": "no tool yet",
-            "POST /api/v1/verifications/domain/{verification_id}/check": "no tool yet",
         }
         assert operations - declared == set(without_a_tool)
         assert [s.name for s in TOOLS if not s.routes] == ["prove_agent_challenge"]

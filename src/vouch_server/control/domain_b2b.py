@@ -1,5 +1,6 @@
 """B2B domain verification, in proof.holdings' shape: ``POST /api/v1/verifications/domain`` and
-``POST /api/v1/verifications/domain/{id}/check``.
+``POST /api/v1/verifications/domain/{id}/check``, and ``DELETE /api/v1/verifications/domain/{id}``
+(proof.holdings' SDK 1.2.0 ``delete_domain_verification``).
 
 Nothing new is checked here. A B2B domain verification is a verification of ``type: domain``
 (``manual_dns`` → channel ``dns``, ``http_file`` → channel ``http``) made by the control
@@ -7,6 +8,11 @@ service, with the business's ``customer_id`` carried as its ``external_user_id``
 under ``/api/v1/verifications/users`` too). ``check`` runs that method's own check — the DNS TXT
 look-up with dnspython, or the file fetched through the SSRF guard (``methods/domain.py``) — and
 a proof is minted only when that check found the record or the file.
+
+``DELETE`` removes an attempt that never produced a proof (pending, failed or expired) and was
+started here; a verification that minted a proof (verified, or since revoked) is refused with 409
+``domain_verified``, as proof.holdings refuses it: its proof, its status-list entry and any
+revocation record stay, and the way to withdraw it is ``POST /api/v1/proofs/{id}/revoke``.
 
 ``provider`` names the DNS host from the domain's NS records (one look-up, through the same
 resolver the TXT check uses), mapped by :data:`DNS_PROVIDERS`, the one table of them. It is a hint
@@ -23,7 +29,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from vouch_server.config import Settings
-from vouch_server.control import service
+from vouch_server.control import repository, service
 from vouch_server.control.catalog import AssetType, Channel
 from vouch_server.control.methods.domain import (
     FILE_PATH,
@@ -33,7 +39,7 @@ from vouch_server.control.methods.domain import (
 )
 from vouch_server.control.schemas import CreateVerification
 from vouch_server.deps import ApiCaller, RuntimeDep, Session
-from vouch_server.errors import NotFound
+from vouch_server.errors import Conflict, NotFound
 from vouch_server.kit.clock import isoformat_ms
 from vouch_server.models import Verification
 from vouch_server.openapi import documented
@@ -41,6 +47,11 @@ from vouch_server.openapi import documented
 router = APIRouter(prefix="/api/v1/verifications/domain", tags=["verifications"])
 
 METHOD_CHANNELS: Final = {"manual_dns": "dns", "http_file": "http"}
+# Attempts that may be deleted: none of them ever minted a proof.
+DELETABLE_STATUSES: Final = ("pending", "failed", "expired")
+# Marks, in method_state, a verification this module started (only those may be deleted here:
+# one made through /api/v1/verifications may belong to a verification request or a session).
+STARTED_HERE: Final = "b2b"
 CHANNEL_METHODS: Final = {v: k for k, v in METHOD_CHANNELS.items()}
 # NS host suffix → provider name. The first suffix a domain's name server ends with wins.
 DNS_PROVIDERS: Final[tuple[tuple[str, str], ...]] = (
@@ -121,6 +132,14 @@ class DomainB2BOut(BaseModel):
     test_mode: bool
 
 
+class DomainB2BDeletedOut(BaseModel):
+    success: bool
+    deleted: bool
+    id: str
+    domain: str
+    status: str = Field(description="The status the attempt had when it was deleted.")
+
+
 class DomainB2BCheckOut(BaseModel):
     id: str
     domain: str
@@ -150,6 +169,8 @@ async def start_domain_verification(
         external_user_id=body.customer_id,
     )
     verification, _ = await service.create(session, runtime, caller, body=create)
+    verification.method_state = {**(verification.method_state or {}), STARTED_HERE: True}
+    await session.flush()
     settings = runtime.settings
     value = expected_value(verification)
     return {
@@ -197,3 +218,34 @@ async def check_domain_verification(
         "message": check.get("message"),
         "proof_token": verification.proof_token if verified else None,
     }
+
+
+@router.delete("/{verification_id}", **documented(DomainB2BDeletedOut))
+async def delete_domain_verification(
+    verification_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+) -> dict[str, Any]:
+    """Delete an attempt that never produced a proof. Nothing is revoked: a verified domain (or
+    one whose proof was since revoked) is ``409 domain_verified``."""
+    verification = _b2b(await service.get(session, runtime, caller, verification_id))
+    if not (verification.method_state or {}).get(STARTED_HERE):
+        raise NotFound("Domain verification not found")
+    answer = {
+        "success": True,
+        "deleted": True,
+        "id": verification.id,
+        "domain": verification.identifier,
+        "status": verification.status,
+    }
+    if await repository.delete_unproven(
+        session, caller, verification.id, statuses=DELETABLE_STATUSES
+    ):
+        session.expunge(verification)
+        return answer
+    # Not deletable, or a check completed it between the read and the delete.
+    await session.refresh(verification)
+    raise Conflict(
+        "This domain was verified: its proof stays. Revoke it with "
+        "POST /api/v1/proofs/{id}/revoke instead.",
+        code="domain_verified",
+        status_detail=verification.status,
+    )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.control.catalog import BACKOFF_SECONDS
@@ -168,6 +168,27 @@ async def expire_pending(
         .execution_options(synchronize_session=False)
     )
     return list(result.scalars().all())
+
+
+async def delete_unproven(
+    session: AsyncSession, principal: Principal, id_: str, *, statuses: Sequence[str]
+) -> bool:
+    """Delete the caller's verification ``id_`` if its status is one of ``statuses`` and it never
+    minted a proof; one statement, so a check completing at the same moment either wins (the row
+    stays, verified) or finds nothing."""
+    result = await session.execute(
+        delete(Verification)
+        .where(
+            Verification.id == id_,
+            Verification.project_id == principal.project_id,
+            Verification.environment == principal.environment,
+            Verification.status.in_(statuses),
+            Verification.proof_token.is_(None),
+            Verification.verified_at.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
 
 
 async def mark_revoked(session: AsyncSession, id_: str, at: datetime, reason: str) -> None:

@@ -1999,3 +1999,4 @@ from vouch_server.mcp import tools_profiles  # noqa: E402, F401
 
 from vouch_server.mcp import tools_templates  # noqa: E402, F401  # isort: skip
 from vouch_server.mcp import tools_hitl  # noqa: E402, F401  # isort: skip
+from vouch_server.mcp import tools_domains  # noqa: E402, F401  # isort: skip
