@@ -190,6 +190,18 @@ class TestBranding:
         assert "<script>alert" not in page.text
         assert brand_name(page.text) == "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
 
+    async def test_channels_are_written_as_their_products_spell_them(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        request = await make_request(
+            client,
+            keys.test_headers,
+            assets=[{"type": "phone", "allowed_channels": ["whatsapp", "sms", "telegram"]}],
+        )
+        html = (await client.get(f"/verify/{request['id']}")).text
+        options = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', html)
+        assert options == [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("telegram", "Telegram")]
+
     def test_values_that_could_break_out_are_dropped(self) -> None:
         assert Branding.safe_color("red;}body{display:none") == "#1f6feb"
         assert Branding(color="#12ab3;}x").hex == "1f6feb"

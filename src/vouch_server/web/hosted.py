@@ -48,14 +48,35 @@ BASE_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 _BRAND_FILE = re.compile(r"([0-9a-f]{6})\.css")
+# How a channel is written for a person: the product's own spelling where plain capitalising
+# would get it wrong ("Whatsapp", "Sms", "Linkedin").
+CHANNEL_NAMES = {
+    "whatsapp": "WhatsApp",
+    "sms": "SMS",
+    "dns": "DNS",
+    "http": "HTTP",
+    "github": "GitHub",
+    "linkedin": "LinkedIn",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "x": "X",
+    "telegram_bot_token": "Telegram bot token",
+    "auto": "Any method",
+}
+
+
+def channel_name(channel: str) -> str:
+    return CHANNEL_NAMES.get(channel, channel.capitalize())
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html"]),
     )
+    env.filters["channel_name"] = channel_name
+    return env
 
 
 def csp(
