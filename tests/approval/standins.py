@@ -314,6 +314,7 @@ def serve(settings: Settings, fake_api: FakeApi | None = None) -> Iterator[str]:
             VOUCH_TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
             VOUCH_TELEGRAM_API_BASE=fake_api.base,
             VOUCH_WHATSAPP_APP_SECRET=WA_APP_SECRET,
+            VOUCH_WHATSAPP_PHONE_NUMBER="+15550001111",
             VOUCH_WHATSAPP_PHONE_NUMBER_ID="1098765",
             VOUCH_WHATSAPP_ACCESS_TOKEN="wa-access-token",
             VOUCH_WHATSAPP_API_BASE=fake_api.base,

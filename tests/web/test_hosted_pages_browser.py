@@ -278,6 +278,11 @@ class TestRequestPageInChromium:
                     wa_code = page.locator("#asset-1-code")
                     await expect(wa_code).to_be_visible(timeout=EXPECT_MS)
                     code1 = (await wa_code.inner_text()).strip()
+                    wa_link = await page.locator("#asset-1-link").get_attribute("href")
+                    assert wa_link == f"https://wa.me/15550001111?text={code1}"
+                    await expect(page.locator("#asset-1-challenge")).to_contain_text(
+                        "Send this code to +15550001111 on WhatsApp:"
+                    )
                     await expect(page.locator("#asset-0-code")).to_have_text(code0)
                     await expect(page.locator("#asset-1-status")).to_have_text("Waiting")
                     await screenshot(page, tmp_path / "two-channels-started.png")
