@@ -421,6 +421,48 @@ class TestVerifyProof:
         decoded = eas.decode_data(bytes.fromhex(body["attestation"]["data"][2:]))
         assert decoded["proofHash"] == "0x" + keccak(canonical.stringify(proof).encode()).hex()
 
+    async def test_hashed_proof_is_echoed_as_the_text_that_was_hashed(
+        self, client: httpx.AsyncClient, keys: Keys
+    ) -> None:
+        # 5.0 is sent as Python writes it; JSON.stringify, which proofHash is taken over, writes 5.
+        stamp = make_stamp(signals={"source": "gpsd", "accuracyMeters": 5.0, "mode": 3})
+        proof = {"claim": make_claim(), "stamps": [stamp]}
+        response = await client.post(
+            "/verify/v0/proof", json={"proof": proof}, headers={"X-API-Key": keys.test}
+        )
+        assert response.status_code == 200, response.text
+        text = response.text
+        assert text.startswith('{"proof":')
+        _, end = json.JSONDecoder().raw_decode(text, len('{"proof":'))
+        echoed = text[len('{"proof":') : end]
+        assert '"accuracyMeters":5,' in echoed
+        claims = jwt.decode(
+            response.json()["vouchProof"]["token"], options={"verify_signature": False}
+        )
+        assert claims["proof_hash"] == "0x" + keccak(echoed.encode()).hex()
+        assert (
+            response.json()["credibility"]["dimensions"]["validity"]["signaturesValidFraction"] == 1
+        )
+
+    async def test_number_beyond_double_range_is_echoed_as_json_stringify_writes_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # 1e999 reads as Infinity, which JSON.stringify (so the signer) writes as null.
+        stamp = make_stamp(
+            signals={"source": "gpsd", "accuracyMeters": 5, "mode": 3, "raw": float("inf")}
+        )
+        content = json.dumps({"proof": {"claim": make_claim(), "stamps": [stamp]}})
+        assert content.count("Infinity") == 1
+        response = await client.post(
+            "/verify/v0/proof",
+            content=content.replace("Infinity", "1e999"),
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["proof"]["stamps"][0]["signals"]["raw"] is None
+        assert body["credibility"]["dimensions"]["validity"]["signaturesValidFraction"] == 1
+
 
 # -- GET /verify/v0/plugins ----------------------------------------------------------------------
 class TestPlugins:

@@ -175,15 +175,19 @@ def _plain_scalar(value: Any) -> bool:
 def _written_alike(value: Any, sort_keys: bool) -> bool:
     """Whether ``json``'s compact encoder writes ``value`` as ``JSON.stringify`` does, lone
     surrogates aside (the caller looks for them in the text). Exact ``dict``/``list``/scalar
-    types only, and nothing nested deeper than ``MAX_DEPTH``, which ``_write`` refuses."""
+    types only, and nothing nested deeper than ``MAX_DEPTH``, which ``_write`` refuses.
+
+    (``_plain_scalar`` written out in the loop: this walk is on every proof's path, twice.)"""
     if type(value) is not dict and type(value) is not list:
         return _plain_scalar(value)
+    low, high = _REPR_POSITIONAL
     level: list[Any] = [value]
     depth = 0
     while level:
         if depth == MAX_DEPTH and any(level):
             return False  # a value below this level is too deep
         below: list[Any] = []
+        push = below.append
         for item in level:
             children: Any = item
             if type(item) is dict:
@@ -192,9 +196,17 @@ def _written_alike(value: Any, sort_keys: bool) -> bool:
                 children = item.values()
             for child in children:
                 kind = type(child)
+                if kind is str:
+                    continue
                 if kind is dict or kind is list:
-                    below.append(child)
-                elif kind is not str and not _plain_scalar(child):
+                    push(child)
+                elif kind is float:
+                    if not low <= abs(child) < high or child.is_integer():
+                        return False
+                elif kind is int:
+                    if not -_MAX_SAFE_INTEGER <= child <= _MAX_SAFE_INTEGER:
+                        return False
+                elif kind is not bool and child is not None:
                     return False
         level = below
         depth += 1

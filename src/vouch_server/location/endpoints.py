@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from vouch_server.deps import RuntimeDep, Session
 from vouch_server.http import SURFACE_RENDERERS, json_input_problem
@@ -67,10 +67,10 @@ async def verify_stamp(request: Request, _caller: LocationCaller) -> dict[str, A
 @router.post("/proof", **documented(LocationProofOut))
 async def verify_proof(
     request: Request, session: Session, runtime: RuntimeDep, caller: LocationCaller
-) -> dict[str, Any]:
+) -> Response:
     body = await _json_body(request)
     parsed = parse_proof_request(body, request.url.path)
-    return await service.verify_proof(
+    verified = await service.verify_proof(
         session,
         runtime,
         caller,
@@ -78,6 +78,7 @@ async def verify_proof(
         options=parsed.options,
         instance=request.url.path,
     )
+    return Response(verified.encode(), media_type="application/json")
 
 
 @router.get("/plugins", **documented(LocationPluginsOut))

@@ -10,15 +10,19 @@ recorded like every other vouch proof (validate, revoke, revocation list).
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from eth_hash.auto import keccak
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.kit.clock import isoformat_ms, utcnow
 from vouch_server.kit.ids import new_object_id
 from vouch_server.location import attestation as eas
-from vouch_server.location import credibility
+from vouch_server.location import canonical, credibility
 from vouch_server.location.attester import NonceUnavailable, contract_for, eas_nonce, get_attester
 from vouch_server.location.plugins.base import Json, LocationPlugin
 from vouch_server.location.plugins.registry import get_plugin
@@ -80,6 +84,42 @@ def list_plugins() -> dict[str, Any]:
     }
 
 
+# An answer as starlette's JSONResponse writes one, by the C encoder.
+_ANSWER_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
+)
+
+
+@dataclass(frozen=True)
+class VerifiedProof:
+    """The answer to ``POST /verify/v0/proof``. ``answer["proof"]`` is the proof as received;
+    ``proof_json`` its ``JSON.stringify`` text when a ``proofHash`` was taken of it (an
+    attestation or a proof token), else None."""
+
+    answer: dict[str, Any]
+    proof_json: str | None = None
+
+    def encode(self) -> bytes:
+        """The body, written here rather than by FastAPI, whose generic encoder visits every
+        value of the echoed proof (most of the time of a large proof besides the signatures).
+
+        The proof is echoed as the very text that was hashed when there is one (it is most of
+        the body, so it is not written twice), so that a client can check ``proofHash`` against
+        it; otherwise as json writes it. Either way the same JSON values."""
+        rest = {k: v for k, v in self.answer.items() if k != "proof"}
+        try:
+            rest_json = _ANSWER_ENCODER.encode(rest)
+        except TypeError:  # a plugin detail json cannot write: as FastAPI would have sent it
+            rest_json = _ANSWER_ENCODER.encode(jsonable_encoder(rest))
+        proof_json = self.proof_json
+        if proof_json is None:
+            try:
+                proof_json = _ANSWER_ENCODER.encode(self.answer["proof"])
+            except ValueError:  # a number out of double range read as infinity: JS writes null
+                proof_json = canonical.stringify(self.answer["proof"])
+        return ('{"proof":' + proof_json + "," + rest_json[1:]).encode("utf-8")
+
+
 async def verify_proof(
     session: AsyncSession,
     runtime: Runtime,
@@ -88,14 +128,17 @@ async def verify_proof(
     proof: Json,
     options: VerifyProofOptions | None,
     instance: str,
-) -> dict[str, Any]:
+) -> VerifiedProof:
     """``POST /verify/v0/proof``."""
     # Signature recovery is CPU work: off the event loop, so other requests keep flowing.
     results = await asyncio.to_thread(evaluate_proof, proof, instance)
     now = utcnow().replace(microsecond=0)
     evaluated_at = int(now.timestamp())
     vector = credibility.credibility_vector(results, evaluated_at)
-    proof_hash = eas.proof_hash(proof)
+    attest = options is not None and options.chainId is not None
+    # proofHash (keccak-256 of JSON.stringify(proof)) goes only into attestations and tokens.
+    proof_json = canonical.stringify(proof) if attest or caller is not None else None
+    proof_hash = eas.hex0x(keccak(proof_json.encode("utf-8"))) if proof_json is not None else ""
     response: dict[str, Any] = {
         "proof": proof,
         "credibility": vector,
@@ -104,7 +147,8 @@ async def verify_proof(
         "evaluatedAt": evaluated_at,
     }
     warnings: list[str] = []
-    if options is not None and options.chainId is not None:
+    if attest:
+        assert options is not None
         response.update(await _attest(runtime, options, vector, proof_hash, evaluated_at, warnings))
         if options.submitOnchain:
             warnings.append(
@@ -117,7 +161,7 @@ async def verify_proof(
         )
     if warnings:
         response["warnings"] = warnings
-    return response
+    return VerifiedProof(response, proof_json)
 
 
 async def _attest(
