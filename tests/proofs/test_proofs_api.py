@@ -340,3 +340,66 @@ class TestPublicHandles:
         assert revoked.status_code == 200, revoked.text
         after = await client.get(f"/api/v1/proofs/{proof['id']}/status", headers=keys.test_headers)
         assert after.json()["status"] == "revoked"
+
+
+class TestValidateFromTheCache:
+    """``/validate`` answers from a per-process cache of each proof's facts while the
+    revocation epoch is unchanged (``kit.epoch``); a revocation made anywhere ends it."""
+
+    async def test_a_warm_validation_sends_no_sql_on_sqlite_and_only_the_epoch_on_postgres(
+        self, client: httpx.AsyncClient, runtime: Runtime, keys: Keys
+    ) -> None:
+        from tests.tenancy.test_service import statements
+
+        proof = await verified_proof(client, keys.test_headers)
+        assert (await validate(client, keys, proof_token=proof["proof_token"]))["valid"] is True
+        with statements(runtime) as sent:
+            body = await validate(client, keys, proof_token=proof["proof_token"])
+        assert body["valid"] is True
+        if runtime.db.engine.dialect.name == "sqlite":
+            assert sent == []
+        else:
+            assert len(sent) == 1 and "api_key_epoch" in sent[0], sent
+
+    async def test_revoked_by_another_server_process_is_revoked_on_the_next_validation(
+        self, client: httpx.AsyncClient, runtime: Runtime, keys: Keys
+    ) -> None:
+        from vouch_server.app import create_app
+
+        proof = await verified_proof(client, keys.test_headers)
+        token = proof["proof_token"]
+        for _ in range(2):  # the second answer comes from the cache
+            assert (await validate(client, keys, proof_token=token))["valid"] is True
+        # A second server on the same database: its own engine, caches and (on SQLite) its
+        # own mapping of the shared epoch file.
+        other = create_app(runtime.settings)
+        async with other.router.lifespan_context(other):
+            transport = httpx.ASGITransport(app=other)
+            async with httpx.AsyncClient(transport=transport, base_url="https://vouch.test") as c:
+                revoked = await c.post(
+                    f"/api/v1/proofs/{proof['id']}/revoke", headers=keys.test_headers
+                )
+                assert revoked.status_code == 200, revoked.text
+        body = await validate(client, keys, proof_token=token)
+        assert body["valid"] is False and body["reason"] == "revoked", body
+
+    async def test_a_revocation_in_a_transaction_that_rolls_back_changes_nothing(
+        self, client: httpx.AsyncClient, runtime: Runtime, keys: Keys
+    ) -> None:
+        from vouch_server.proofs import service
+        from vouch_server.tenancy.service import authenticate
+
+        proof = await verified_proof(client, keys.test_headers)
+        token = proof["proof_token"]
+        assert (await validate(client, keys, proof_token=token))["valid"] is True
+
+        class Abort(Exception):
+            pass
+
+        with pytest.raises(Abort):
+            async with runtime.db.session() as session:
+                principal = await authenticate(session, keys.test)
+                assert principal is not None
+                await service.revoke(session, runtime, principal, proof["id"], "fraud")
+                raise Abort
+        assert (await validate(client, keys, proof_token=token))["valid"] is True

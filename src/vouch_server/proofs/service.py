@@ -12,20 +12,25 @@ import base64
 import hashlib
 import hmac
 import json
+import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from vouch_server.errors import Conflict, NotFound, ValidationFailed
 from vouch_server.kit.clock import iso_or_none, isoformat_ms, parse_instant, truncate_ms, utcnow
+from vouch_server.kit.epoch import advance_epoch, epoch_read_by, read_epoch
 from vouch_server.kit.ids import is_object_id
 from vouch_server.models import Proof
 from vouch_server.runtime import Runtime
 from vouch_server.signing.tokens import MintedToken, TokenInvalid, epoch_to_datetime
+from vouch_server.tenancy.key_cache import EpochCache
 from vouch_server.tenancy.service import Principal
 
 # (session, runtime, proof_id, revoked_at, reason) -> a callback URL that also wants the event
@@ -73,6 +78,44 @@ async def record(
 
 
 # -- validation ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ProofFacts:
+    """What ``validate`` reads of a proof's row; only ``revoked_*`` ever change, and only
+    through ``revoke``, which changes the revocation epoch."""
+
+    jti: str
+    environment: str
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    verified_at: datetime
+
+
+_FACTS: weakref.WeakKeyDictionary[Engine, EpochCache[_ProofFacts]] = weakref.WeakKeyDictionary()
+
+
+async def _proof_facts(session: AsyncSession, proof_id: str) -> _ProofFacts | None:
+    """A proof's facts, from this process's cache while the revocation epoch is unchanged
+    (``kit.epoch``): with a warm cache on SQLite a validation sends no SQL."""
+    engine = session.get_bind().engine
+    cache = _FACTS.get(engine)
+    if cache is None:
+        cache = _FACTS[engine] = EpochCache()
+    known, epoch = epoch_read_by(session)
+    if not known:
+        epoch = await read_epoch(session)  # before the row, never after
+    cached = cache.get(proof_id, epoch)
+    if cached is not None:
+        return cached
+    row = await session.get(Proof, proof_id)
+    if row is None:
+        return None  # unknown ids are not cached: each try reads the table
+    facts = _ProofFacts(
+        row.jti, row.environment, row.revoked_at, row.revoked_reason, row.verified_at
+    )
+    cache.put(proof_id, epoch, facts)
+    return facts
+
+
 def _invalid(reason: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"valid": False, "reason": reason, "message": message, "error": message, **extra}
 
@@ -95,7 +138,7 @@ async def validate(
     claims = verified.claims
     if environment == "live" and (verified.environment == "test" or claims.get("test") is True):
         return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
-    row = await session.get(Proof, str(claims["sub"]))
+    row = await _proof_facts(session, str(claims["sub"]))
     if row is None or not hmac.compare_digest(row.jti, str(claims.get("jti", ""))):
         return _invalid("unknown_proof", "This proof was not issued by this server")
     if environment == "live" and row.environment == "test":
@@ -263,6 +306,7 @@ async def revoke(
             revoked_at=iso_or_none(row.revoked_at),
             revoked_reason=row.revoked_reason,
         )
+    await advance_epoch(session)  # no process answers /validate from its cache any more
     from vouch_server.database import after_commit
 
     lists = runtime.tokens.status_lists

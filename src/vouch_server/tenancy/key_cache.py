@@ -1,10 +1,10 @@
 """The authenticated-key cache: a request with a known key skips the ``api_keys`` lookup.
 
 An entry is the ``Principal`` a key authenticated as, stored under the SHA-256 of the key (the
-raw key is never kept) together with the API-key epoch read before the key was looked up. Every
-revocation changes the epoch in its own transaction (``ApiKeyEpoch``), and every authentication
-reads the epoch first, so an entry from before a revocation — made by this process, another
-server process or the CLI — never matches again: a revoked key fails on its very next request.
+raw key is never kept) together with the revocation epoch read before the key was looked up.
+Every revocation changes the epoch (``kit.epoch``), and every authentication reads the epoch
+first, so an entry from before a revocation — made by this process, another server process or
+the CLI — never matches again: a revoked key fails on its very next request.
 The time to live and the size bound only keep the cache small and let other changes to a key's
 row (there are none today) be seen within seconds; correctness does not rest on them.
 
@@ -19,25 +19,31 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
-    from vouch_server.tenancy.service import Principal
+    from vouch_server.tenancy.service import Principal  # noqa: F401 - named in KeyCache's base
 
 TTL_SECONDS = 5.0
 MAX_ENTRIES = 10_000
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class _Entry:
-    principal: Principal
+class _Entry(Generic[T]):
+    value: T
     epoch: int | None
     expires: float
 
 
-class KeyCache:
+class EpochCache(Generic[T]):
+    """Values valid while the revocation epoch they were read under is current, bounded in
+    number (least recently used first out) and in age."""
+
     def __init__(
         self,
         *,
@@ -48,10 +54,10 @@ class KeyCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._entries: OrderedDict[str, _Entry[T]] = OrderedDict()
 
-    def get(self, key_hash: str, epoch: int | None) -> Principal | None:
-        """The principal cached for ``key_hash`` under ``epoch``, if still fresh."""
+    def get(self, key_hash: str, epoch: int | None) -> T | None:
+        """The value cached for ``key_hash`` under ``epoch``, if still fresh."""
         entry = self._entries.get(key_hash)
         if entry is None:
             return None
@@ -59,10 +65,10 @@ class KeyCache:
             del self._entries[key_hash]
             return None
         self._entries.move_to_end(key_hash)
-        return entry.principal
+        return entry.value
 
-    def put(self, key_hash: str, epoch: int | None, principal: Principal) -> None:
-        self._entries[key_hash] = _Entry(principal, epoch, self._clock() + self.ttl)
+    def put(self, key_hash: str, epoch: int | None, value: T) -> None:
+        self._entries[key_hash] = _Entry(value, epoch, self._clock() + self.ttl)
         self._entries.move_to_end(key_hash)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
@@ -72,6 +78,10 @@ class KeyCache:
 
     def keys(self) -> list[str]:
         return list(self._entries)
+
+
+class KeyCache(EpochCache["Principal"]):
+    """Authenticated keys by the SHA-256 of the key."""
 
 
 _CACHES: weakref.WeakKeyDictionary[Engine, KeyCache] = weakref.WeakKeyDictionary()

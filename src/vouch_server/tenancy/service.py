@@ -5,7 +5,7 @@ stored: a key is high-entropy, so a fast hash is enough to make a leaked table u
 by hash is an exact index probe that reveals nothing through timing about other keys.
 
 Authenticated keys are cached per process for a few seconds under their hash; every revocation
-changes the API-key epoch in its own transaction, which drops them from every cache at once
+changes the revocation epoch (``kit.epoch``), which drops them from every cache at once
 (``key_cache``).
 """
 
@@ -17,21 +17,19 @@ import string
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.database import after_commit
 from vouch_server.kit.clock import utcnow
+from vouch_server.kit.epoch import advance_epoch, read_epoch
 from vouch_server.kit.ids import new_object_id
-from vouch_server.models import ApiKey, ApiKeyEpoch, Project
+from vouch_server.models import ApiKey, Project
 from vouch_server.tenancy.key_cache import cache_for
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_BODY_LENGTH = 32
 MODES = ("test", "live")
 DEFAULT_PROJECT = "default"
-EPOCH_ROW = 1  # the one row of ``api_key_epoch``
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ async def authenticate(session: AsyncSession, key: str) -> Principal | None:
         return None
     key_hash = hash_key(key)
     cache = cache_for(session.get_bind().engine)
-    epoch = await session.scalar(select(ApiKeyEpoch.value).where(ApiKeyEpoch.id == EPOCH_ROW))
+    epoch = await read_epoch(session)
     cached = cache.get(key_hash, epoch)
     if cached is not None:
         return cached
@@ -123,20 +121,6 @@ async def authenticate(session: AsyncSession, key: str) -> Principal | None:
     principal = Principal(project_id=row.project_id, environment=row.mode, api_key_id=row.id)
     cache.put(key_hash, epoch, principal)
     return principal
-
-
-async def _advance_epoch(session: AsyncSession) -> None:
-    """Change the API-key epoch in this transaction: every process's cached keys go stale at
-    its commit. The row starts at a random value, so that a deleted and re-created row (a
-    truncated table) never repeats an epoch a cache still holds."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(ApiKeyEpoch)
-        .values(id=EPOCH_ROW, value=secrets.randbits(62))
-        .on_conflict_do_update(
-            index_elements=[ApiKeyEpoch.id], set_={"value": ApiKeyEpoch.value + 1}
-        )
-    )
 
 
 async def list_api_keys(
@@ -172,7 +156,7 @@ async def revoke_api_key(session: AsyncSession, key_id_or_prefix: str) -> bool:
         return False
     row.revoked_at = utcnow()
     await session.flush()
-    await _advance_epoch(session)
+    await advance_epoch(session)
     # The epoch already invalidates every cache; this process need not even read it again.
     cache = cache_for(session.get_bind().engine)
     key_hash = row.key_hash
