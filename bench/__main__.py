@@ -34,20 +34,23 @@ from vouch_server.tenancy import service as tenancy
 BASE = "https://bench.vouch"
 
 
-def _rate(fn: Callable[[], Any], seconds: float = 2.0) -> float:
-    """Calls per second of ``fn`` over about ``seconds`` (best of 3 rounds)."""
-    rounds = []
-    for _ in range(3):
-        n = 0
-        start = time.perf_counter()
-        deadline = start + seconds / 3
-        while True:
+def _paired_rates(
+    a: Callable[[], Any], b: Callable[[], Any], slices: int = 15, calls: int = 200
+) -> tuple[float, float]:
+    """Calls per second of ``a`` and of ``b``, timed in alternating slices of ``calls`` calls
+    and compared by their medians, so that load on a shared machine hits both alike (timing
+    one after the other let a busy second swing the ratio by half)."""
+    for fn in (a, b):
+        for _ in range(calls):
             fn()
-            n += 1
-            if n % 50 == 0 and time.perf_counter() >= deadline:
-                break
-        rounds.append(n / (time.perf_counter() - start))
-    return max(rounds)
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(slices):
+        for fn, out in ((a, times[0]), (b, times[1])):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            out.append(calls / (time.perf_counter() - start))
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 async def _arate(fn: Callable[[], Any], seconds: float = 3.0) -> float:
@@ -185,8 +188,7 @@ async def main() -> dict[str, Any]:
     def sdk() -> None:
         verifier.verify(token, type="phone", channel="telegram")
 
-    plain_rate = _rate(plain)
-    sdk_rate = _rate(sdk)
+    plain_rate, sdk_rate = _paired_rates(plain, sdk)
     results["offline_verification"] = {
         "alg": header_alg,
         "verifier_per_second": round(sdk_rate),
