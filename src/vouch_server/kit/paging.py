@@ -9,7 +9,7 @@ page, limit}``. Here:
   row by keyset (``(created_at, id) < (cursor's)``, on the scope's ``created_at`` index), so
   walking a whole collection costs the same per page however deep it goes, and rows created
   meanwhile never shift a page. ``page`` (OFFSET) keeps working for the clients that use it;
-- ``total`` is counted exactly up to ``TOTAL_CAP`` rows and reported as ``TOTAL_CAP`` beyond that,
+- ``total`` is counted exactly up to ``TOTAL_CAP`` (1,000) rows and reported as ``TOTAL_CAP`` beyond,
   with ``totalIsCapped: true``: a full ``count(*)`` on every page was the cost that grew with the
   table. (proof.holdings documents ``total`` as optional.)
 """
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.errors import ValidationFailed
 
-TOTAL_CAP = 10_000
+TOTAL_CAP = 1_000
 # The deepest ?page= a list accepts: (page - 1) x limit stays far inside a 64-bit OFFSET (a page
 # number past it answered 500 from the database driver); deeper walks use ?cursor=.
 MAX_PAGE = 1_000_000
