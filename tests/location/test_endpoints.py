@@ -463,6 +463,22 @@ class TestVerifyProof:
         assert body["proof"]["stamps"][0]["signals"]["raw"] is None
         assert body["credibility"]["dimensions"]["validity"]["signaturesValidFraction"] == 1
 
+    async def test_infinite_accuracy_is_answered_with_null_not_a_500(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # Infinity is a positive number to Astral's check as to ours; its details hold it.
+        stamp = make_stamp(signals={"source": "gpsd", "accuracyMeters": float("inf"), "mode": 3})
+        content = json.dumps({"proof": {"claim": make_claim(), "stamps": [stamp]}})
+        response = await client.post(
+            "/verify/v0/proof",
+            content=content.replace("Infinity", "1e999"),
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+        result = response.json()["credibility"]["stampResults"][0]
+        assert result["signaturesValid"] is True
+        assert result["details"]["evaluation"]["stampAccuracy"] is None
+
 
 # -- GET /verify/v0/plugins ----------------------------------------------------------------------
 class TestPlugins:

@@ -84,10 +84,26 @@ def list_plugins() -> dict[str, Any]:
     }
 
 
-# An answer as starlette's JSONResponse writes one, by the C encoder.
+# Starlette's JSONResponse settings, in the C encoder.
 _ANSWER_ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
 )
+
+
+def _answer_json(value: Any) -> str:
+    """``value`` as JSONResponse would write it; a value json refuses is written as
+    ``JSON.stringify`` (Astral) writes it: a number beyond double range, read as infinity (an
+    ``accuracyMeters`` of ``1e999``), becomes null instead of failing the request."""
+    try:
+        return _ANSWER_ENCODER.encode(value)
+    except TypeError:  # a plugin detail json cannot write: as FastAPI would have sent it
+        value = jsonable_encoder(value)
+    except ValueError:
+        return canonical.stringify(value)
+    try:
+        return _ANSWER_ENCODER.encode(value)
+    except ValueError:
+        return canonical.stringify(value)
 
 
 @dataclass(frozen=True)
@@ -106,18 +122,11 @@ class VerifiedProof:
         The proof is echoed as the very text that was hashed when there is one (it is most of
         the body, so it is not written twice), so that a client can check ``proofHash`` against
         it; otherwise as json writes it. Either way the same JSON values."""
-        rest = {k: v for k, v in self.answer.items() if k != "proof"}
-        try:
-            rest_json = _ANSWER_ENCODER.encode(rest)
-        except TypeError:  # a plugin detail json cannot write: as FastAPI would have sent it
-            rest_json = _ANSWER_ENCODER.encode(jsonable_encoder(rest))
+        rest = _answer_json({k: v for k, v in self.answer.items() if k != "proof"})
         proof_json = self.proof_json
         if proof_json is None:
-            try:
-                proof_json = _ANSWER_ENCODER.encode(self.answer["proof"])
-            except ValueError:  # a number out of double range read as infinity: JS writes null
-                proof_json = canonical.stringify(self.answer["proof"])
-        return ('{"proof":' + proof_json + "," + rest_json[1:]).encode("utf-8")
+            proof_json = _answer_json(self.answer["proof"])
+        return ('{"proof":' + proof_json + "," + rest[1:]).encode("utf-8")
 
 
 async def verify_proof(
