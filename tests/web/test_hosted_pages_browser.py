@@ -347,6 +347,7 @@ class TestSingleVerificationPageInChromium:
                         "@vouch_approvals_bot"
                     )
                     assert code not in await page.content()  # the code is never on this page
+                    await expect(page.locator("#live-note")).to_be_visible()
                     await no_sideways_scroll(page)
                     await screenshot(page, tmp_path / "verification-pending.png")
 
@@ -357,6 +358,8 @@ class TestSingleVerificationPageInChromium:
                     await expect(page.locator("#status")).to_contain_text(
                         "Done — verified", timeout=EXPECT_MS
                     )
+                    # Nothing is left to follow: the page no longer says it updates itself.
+                    await expect(page.locator("#live-note")).to_have_count(0, timeout=EXPECT_MS)
                     await screenshot(page, tmp_path / "verification-done.png")
 
                 polled = (await api.get(f"/api/v1/verifications/{verification['id']}")).json()

@@ -1,8 +1,9 @@
 // The verify page's live update (served at /static/verify.js under script-src 'self').
 // Follows the request's event stream; on each change it fetches this page again and swaps in
-// the status line and the assets that changed (an asset being typed into stays as it is), and
-// once the request is completed it goes on to the Continue link. Without this script the page
-// works the same, reloaded by hand (or by its <noscript> refresh).
+// the status line and the assets that changed (an asset being typed into stays as it is), drops
+// the "updates by itself" note once nothing is open, and once the request is completed it goes
+// on to the Continue link. Without this script the page works the same, reloaded by hand (or by
+// its <noscript> refresh).
 (function () {
   "use strict";
   var root = document.getElementById("verify");
@@ -31,6 +32,9 @@
       var holder = document.importNode(cont.parentNode, true);
       document.getElementById("status").after(holder);
     }
+    // Once nothing is left open, the note that the page follows along is no longer true.
+    var note = document.getElementById("live-note");
+    if (note && !fresh.getElementById("live-note")) note.remove();
     var items = fresh.querySelectorAll("#assets > li");
     for (var i = 0; i < items.length; i++) {
       var item = items[i];
