@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from vouch_server.deps import ApiCaller, RevocationListReader, RuntimeDep, Session
@@ -41,10 +42,13 @@ class RevokeRequest(BaseModel):
 @router.post("/validate", **documented(ProofValidationOut))
 async def validate_proof(
     body: ValidateRequest, session: Session, runtime: RuntimeDep, caller: ApiCaller
-) -> dict[str, Any]:
-    return await service.validate(
+) -> JSONResponse:
+    answer = await service.validate(
         session, runtime, body.proof_token, body.identifier, environment=caller.environment
     )
+    # The answer is plain JSON already (strings, bools, None): sent as it is, without FastAPI's
+    # jsonable_encoder walk over every value on the hottest route.
+    return JSONResponse(answer)
 
 
 @router.get("/revoked", **documented(RevocationListOut))
