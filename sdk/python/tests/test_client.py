@@ -529,12 +529,47 @@ class TestRetries:
     async def test_retries_run_out_and_the_last_error_stands(
         self, scripted: Any, slept: list[float]
     ) -> None:
-        api, script = scripted(*[_fail(429, **{"Retry-After": "3600"})] * 3)
+        api, script = scripted(*[_fail(429, **{"Retry-After": "2"})] * 3)
+        with pytest.raises(RateLimited) as info:
+            await api("health")
+        assert info.value.retry_after == 2
+        assert len(script.requests) == 3  # the first try and two retries
+        assert slept == [2.0, 2.0]
+
+    async def test_a_retry_after_longer_than_max_delay_is_waited_as_told(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        # vouch's per-minute limits answer up to 60 s; waiting only max_delay would be refused.
+        api, script = scripted(_fail(429, **{"Retry-After": "60"}), _ok())
+        assert (await api("health"))["status"] == "healthy"
+        assert RetryPolicy().max_delay < 60
+        assert slept == [60.0] and len(script.requests) == 2
+
+    async def test_a_retry_after_beyond_max_retry_after_is_raised_at_once(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        api, script = scripted(_fail(429, **{"Retry-After": "3600"}), _ok())
         with pytest.raises(RateLimited) as info:
             await api("health")
         assert info.value.retry_after == 3600
-        assert len(script.requests) == 3  # the first try and two retries
-        assert slept == [30.0, 30.0]  # a long Retry-After is capped at max_delay
+        assert len(script.requests) == 1 and slept == []
+
+    async def test_max_retry_after_is_the_callers_to_raise(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        retry = RetryPolicy(max_retry_after=3600)
+        api, script = scripted(_fail(429, **{"Retry-After": "3600"}), _ok(), retry=retry)
+        assert (await api("health"))["status"] == "healthy"
+        assert slept == [3600.0] and len(script.requests) == 2
+
+    async def test_computed_backoff_stays_within_max_delay(
+        self, scripted: Any, slept: list[float]
+    ) -> None:
+        retry = RetryPolicy(backoff=100, max_delay=5, max_retry_after=600)
+        api, script = scripted(_fail(503), _fail(429), _ok(), retry=retry)
+        assert (await api("health"))["status"] == "healthy"
+        assert len(slept) == 2 and all(0 <= s <= 5 for s in slept), slept
+        assert len(script.requests) == 3
 
     async def test_retries_can_be_switched_off(self, scripted: Any, slept: list[float]) -> None:
         api, script = scripted(_fail(429), _ok(), retry=RetryPolicy(max_retries=0))

@@ -327,15 +327,20 @@ _RETRY_IDEMPOTENT = frozenset({502, 503, 504})
 class RetryPolicy:
     """When and how long to wait before sending a request again.
 
-    ``max_retries`` extra attempts at most; the wait is the server's ``Retry-After`` when it
-    sends one (capped at ``max_delay``), else ``backoff`` doubled each time with full jitter.
-    Connection failures before anything was sent (``httpx.ConnectError``, ``ConnectTimeout``)
-    are retried for any method; other transport errors for idempotent methods only.
+    ``max_retries`` extra attempts at most. When the server says how long to wait
+    (``Retry-After``), that wait is kept as told up to ``max_retry_after``: a shorter wait would
+    be refused again. A longer one is not waited for; the error is raised at once, its
+    ``retry_after`` saying when to come back. Without a ``Retry-After`` the wait is ``backoff``
+    doubled each time, at most ``max_delay``, with full jitter. Connection failures before
+    anything was sent (``httpx.ConnectError``, ``ConnectTimeout``) are retried for any method;
+    other transport errors for idempotent methods only.
     """
 
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff: float = 0.5
     max_delay: float = 30.0
+    # vouch's per-key and per-IP limits count per minute, so their Retry-After is at most 60 s.
+    max_retry_after: float = 60.0
 
     def wait(
         self,
@@ -361,7 +366,7 @@ class RetryPolicy:
                 return None
             told = _retry_after(response, {})
             if told is not None:
-                return float(min(told, self.max_delay))
+                return float(told) if told <= self.max_retry_after else None
         else:
             return None
         return float(min(self.backoff * (2**attempt), self.max_delay) * jitter)
