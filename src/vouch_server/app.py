@@ -67,6 +67,7 @@ from vouch_server.mcp import http as mcp_http
 from vouch_server.multichannel.endpoints import router as multichannel_router
 from vouch_server.observability.endpoints import router as metrics_router
 from vouch_server.observability.middleware import ObserveRequests
+from vouch_server.observability.tracing import install_tracing
 from vouch_server.openapi import documented
 from vouch_server.openapi import install as install_openapi
 from vouch_server.profiles import pages as profile_pages
@@ -115,7 +116,14 @@ async def _sweeper(runtime: Runtime) -> None:
             log.exception("background sweep failed; will retry")
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    tracer_provider: Any = None,
+) -> FastAPI:
+    """The app for ``settings``. ``tracer_provider`` (an OpenTelemetry SDK ``TracerProvider``)
+    takes the place of the process-wide one when ``VOUCH_OTEL_ENABLED`` is set."""
     settings = settings or (runtime.settings if runtime else Settings())
     runtime = runtime or Runtime.build(settings)
 
@@ -208,6 +216,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         trust_forwarded_for=settings.trust_forwarded_for,
         trusted_proxies=settings.trusted_proxies,
     )
+    # Outside even that, and only when enabled: the span covers every layer, and the access-log
+    # line is written inside it so that it carries the trace id.
+    install_tracing(app, settings, tracer_provider=tracer_provider)
 
     @app.get("/health", tags=["public"], **documented(HealthOut))
     async def health(runtime: RuntimeDep, response: Response) -> dict[str, Any]:

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # One line per request on the "vouch.access" logger (uvicorn's own access log is off).
     access_log: bool = True
+    # OpenTelemetry server spans (docs/self-hosting.md, "Tracing"); needs the ``otel`` extra.
+    # The SDK's own OTEL_* variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, …) apply.
+    otel_enabled: bool = False
 
     # Providers (links in challenges; full channel support lives in the channel modules).
     telegram_bot_token: str | None = None

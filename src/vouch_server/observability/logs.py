@@ -23,6 +23,7 @@ from typing import Any
 
 from vouch_server.config import Settings
 from vouch_server.http import REDACTED, REQUEST_ID
+from vouch_server.observability.tracing import TRACE_ID
 
 _CAPABILITY_PARAMS = r"token|code|state|hub\.verify_token|access_token"
 # Each alternative keeps its named prefix and loses what follows it.
@@ -80,6 +81,7 @@ _RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {
     "message",
     "asctime",
     "request_id",
+    "trace_id",
     "taskName",
     "color_message",  # uvicorn's copy of the message with terminal colours
 }
@@ -87,8 +89,9 @@ _RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``time`` (UTC, ms), ``level``, ``logger``, ``message``,
-    ``request_id`` when written during a request, the record's ``extra`` fields, and ``exc``
-    (the scrubbed traceback) when there is one."""
+    ``request_id`` when written during a request, ``trace_id`` when that request is traced
+    (``VOUCH_OTEL_ENABLED``), the record's ``extra`` fields, and ``exc`` (the scrubbed
+    traceback) when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC)
@@ -101,6 +104,9 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or REQUEST_ID.get()
         if request_id:
             doc["request_id"] = request_id
+        trace_id = getattr(record, "trace_id", None) or TRACE_ID.get()
+        if trace_id:
+            doc["trace_id"] = trace_id
         for key, value in record.__dict__.items():
             if key not in _RECORD_FIELDS and not key.startswith("_"):
                 doc[key] = redact_text(value) if isinstance(value, str) else value
