@@ -226,3 +226,6 @@ def test_the_demo_prints_a_token_a_reader_can_paste(tmp_path: Path) -> None:
     message = one_line(pasted)
     assert message.startswith("unknown (jwks_unavailable)")
     assert "https://vouch.demo/.well-known/jwks-test.json" in message
+    assert "so `vouch verify` answers 2 (could not check) for it" in " ".join(
+        README.read_text().split()
+    )
