@@ -91,6 +91,7 @@ EXPECTED_ALL = [
     "RevokeReason",
     "RevokedEntry",
     "ServerError",
+    "ServerSentEvent",
     "Template",
     "TemplateDeleted",
     "TemplateList",

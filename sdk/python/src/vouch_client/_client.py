@@ -7,7 +7,15 @@ import functools
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -29,12 +37,14 @@ from ._errors import (
     VouchError,
 )
 from ._paging import Paging, awalk, cursored, walk
+from ._sse import aiter_events, iter_events
 from ._types import (
     JSONWebKeySet,
     ProofValidation,
     RevocationListPage,
     RevokedEntry,
     RevokeReason,
+    ServerSentEvent,
     VerificationList,
 )
 from ._version import __version__
@@ -399,6 +409,15 @@ def _transport_error(exc: httpx.RequestError) -> TransportError:
     return TransportError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
+def _stream_timeout(timeout: httpx.Timeout) -> httpx.Timeout:
+    """The client's timeouts, except reading: a live stream is quiet between events (the server
+    sends a heartbeat every 30 seconds by default), and it ends when the server ends it."""
+    return httpx.Timeout(None, connect=timeout.connect, write=timeout.write, pool=timeout.pool)
+
+
+_STREAM_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+
+
 class Client(_Base):
     """Synchronous client for the vouch API.
 
@@ -446,6 +465,22 @@ class Client(_Base):
                 response.close()
             self._sleep(delay)
             attempt += 1
+
+    def _stream(self, path: str) -> Generator[ServerSentEvent]:
+        """The events of a ``text/event-stream`` answer, as they arrive; an error answer raises
+        as :meth:`_send` would (without retries). The request goes out on the first ``next``."""
+        headers = {**self._headers, **_STREAM_HEADERS}
+        timeout = _stream_timeout(self._http.timeout)
+        try:
+            with self._http.stream(
+                "GET", self.base_url + path, headers=headers, timeout=timeout
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    raise _error_for(response)
+                yield from iter_events(response.iter_text())
+        except httpx.RequestError as exc:
+            raise _transport_error(exc) from exc
 
     def iter_verifications(
         self,
@@ -663,6 +698,22 @@ class AsyncClient(_Base):
                 await response.aclose()
             await self._sleep(delay)
             attempt += 1
+
+    async def _stream(self, path: str) -> AsyncGenerator[ServerSentEvent]:
+        """The events of a ``text/event-stream`` answer; see :meth:`Client._stream`."""
+        headers = {**self._headers, **_STREAM_HEADERS}
+        timeout = _stream_timeout(self._http.timeout)
+        try:
+            async with self._http.stream(
+                "GET", self.base_url + path, headers=headers, timeout=timeout
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise _error_for(response)
+                async for event in aiter_events(response.aiter_text()):
+                    yield event
+        except httpx.RequestError as exc:
+            raise _transport_error(exc) from exc
 
     def iter_verifications(
         self,

@@ -9,6 +9,7 @@ are shared by :class:`Hitl` and :class:`AsyncHitl`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import aclosing, closing
 from typing import Any, cast
 
 from ._client import _Call, _compact, _query, _segment
@@ -20,12 +21,24 @@ from ._types import (
     HitlConfig,
     HitlConfigList,
     HitlKeys,
+    ServerSentEvent,
 )
 
 __all__ = ["AsyncHitl", "Hitl"]
 
 _BASE = "/api/v1/hitl"
 _DISCOVERY = f"{_BASE}/chat-id-discovery"
+# A discovery's stream ends with the first event that carries one of these.
+_SETTLED = frozenset({"completed", "expired"})
+
+
+def _discovery_events(token: str) -> str:
+    return f"{_DISCOVERY}/{_segment(token)}/events"
+
+
+def _settled(event: ServerSentEvent) -> bool:
+    data = event["data"]
+    return isinstance(data, dict) and data.get("status") in _SETTLED
 
 
 def _config(hitl_id: str, tail: str = "") -> str:
@@ -157,6 +170,17 @@ class Hitl(SyncResource):
         call = _Call("GET", f"{_DISCOVERY}/{_segment(token)}")
         return cast(ChatIdDiscovery, self._send(call))
 
+    def watch_chat_id_discovery(self, token: str) -> Iterator[ServerSentEvent]:
+        """Follow the discovery live (``GET …/chat-id-discovery/{token}/events``): ``connected``
+        with its current state, a ``heartbeat`` now and then while it is ``pending``, and
+        ``status_changed`` once it is ``completed`` (with ``chat_id``) or ``expired``, where the
+        iterator stops. Leaving the loop early closes the connection."""
+        with closing(self._client._stream(_discovery_events(token))) as events:
+            for event in events:
+                yield event
+                if _settled(event):
+                    return
+
 
 class AsyncHitl(AsyncResource):
     """``async_client.hitl``: the asynchronous twin of :class:`Hitl`."""
@@ -235,3 +259,11 @@ class AsyncHitl(AsyncResource):
     async def chat_id_discovery(self, token: str) -> ChatIdDiscovery:
         call = _Call("GET", f"{_DISCOVERY}/{_segment(token)}")
         return cast(ChatIdDiscovery, await self._send(call))
+
+    async def watch_chat_id_discovery(self, token: str) -> AsyncIterator[ServerSentEvent]:
+        """See :meth:`Hitl.watch_chat_id_discovery`."""
+        async with aclosing(self._client._stream(_discovery_events(token))) as events:
+            async for event in events:
+                yield event
+                if _settled(event):
+                    return

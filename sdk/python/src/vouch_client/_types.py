@@ -275,6 +275,15 @@ class ChatIdDiscovery(TypedDict):
     chat_id: NotRequired[str]
 
 
+class ServerSentEvent(TypedDict):
+    """One event of a live status stream: its ``event`` name (``connected``,
+    ``status_changed``, ``heartbeat``, …), its JSON ``data``, and ``id`` when the server set one."""
+
+    event: str
+    data: Any
+    id: NotRequired[str]
+
+
 # ---------------------------------------------------------------- authorizations
 
 
