@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -116,6 +117,17 @@ async def _sweeper(runtime: Runtime) -> None:
             log.exception("background sweep failed; will retry")
 
 
+def _no_native_telemetry() -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry layer (``FastAPI(telemetry=…)``, recent releases) turns on by
+    itself once any global tracer provider exists, and records the raw path and query string,
+    where approval links, magic-link tokens and OAuth codes travel, plus exception messages.
+    vouch's spans come from ``observability/otel.py`` instead, so it is kept off; releases
+    without the option have nothing to turn off."""
+    if "telemetry" not in inspect.signature(FastAPI).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -152,6 +164,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        **_no_native_telemetry(),
     )
     app.state.vouch = runtime
     install_error_handlers(app)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -243,3 +246,58 @@ class TestOff:
         (warning,) = [r for r in caplog.records if r.name == "vouch.tracing"]
         assert "VOUCH_OTEL_ENABLED" in warning.getMessage()
         assert "vouch-server[otel]" in warning.getMessage()
+
+
+# Run as ``vouch serve`` runs it: no injected provider, so vouch builds the process-wide one
+# (here with the SDK's console exporter, which prints each finished span as JSON on stdout).
+_PROCESS = """
+import asyncio, httpx
+from opentelemetry import trace
+from vouch_server.app import create_app
+from vouch_server.config import Settings
+
+async def main():
+    app = create_app(Settings())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vouch.test") as c:
+        await c.get("/health?token=query-secret")
+        await c.get("/approve/lnk_secretlink.1999999999.c2lnbmF0dXJl")
+    trace.get_tracer_provider().force_flush()
+
+asyncio.run(main())
+"""
+
+
+def _console_spans(stdout: str) -> list[dict[str, Any]]:
+    decoder, spans, at = json.JSONDecoder(), [], 0
+    while (at := stdout.find("{", at)) != -1:
+        span, at = decoder.raw_decode(stdout, at)
+        spans.append(span)
+    return spans
+
+
+class TestProcessWideProvider:
+    def test_one_span_per_request_and_fastapi_own_telemetry_stays_off(self, tmp_path: Path) -> None:
+        """With a global provider set, FastAPI's native telemetry would add its own server span
+        per request, holding the raw path (the approval token) and the query string."""
+        env = {
+            **os.environ,
+            "VOUCH_DATA_DIR": str(tmp_path),
+            "VOUCH_OTEL_ENABLED": "true",
+            "OTEL_TRACES_EXPORTER": "console",
+            "OTEL_SERVICE_NAME": "vouch-under-test",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", _PROCESS],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        spans = _console_spans(done.stdout)
+        assert sorted(span["name"] for span in spans) == ["GET /approve/{token}", "GET /health"]
+        assert {span["resource"]["attributes"]["service.name"] for span in spans} == {
+            "vouch-under-test"
+        }
+        assert "secretlink" not in done.stdout and "query-secret" not in done.stdout
