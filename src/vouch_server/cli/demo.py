@@ -55,7 +55,8 @@ async def run_demo(console: Console, data_dir: Path | None = None) -> int:
                 done = await client.test_verify(created["id"])
                 token = done["proof_token"]
                 console.print(f"2. [bold]test-verify[/]  status={done['status']}")
-                # Plain and unwrapped, so it can be copied into `vouch verify TOKEN --test`.
+                # Plain and unwrapped, so it can be copied whole (it was signed by this run's
+                # throw-away server, so only the demo itself can still check it).
                 console.print("   proof token (JWT):")
                 console.print(token, soft_wrap=True, markup=False, highlight=False)
 
