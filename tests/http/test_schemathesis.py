@@ -4,11 +4,21 @@ declare, no response outside its schema.
 
 Bounded for CI: a fixed seed (reproducible), a few examples per operation, two workers; the
 event streams are left out (they never end by themselves). Run by hand on this machine it
-generated about 5,500 cases over 109 operations (all passed) in 2.5 minutes."""
+generated about 5,500 cases over 109 operations (all passed) in 2.5 minutes.
+
+The test also prints (``pytest -s``) how many operations answered 2xx at least once, and which
+never did: a case refused with 400/404 only shows that the refusal is documented. With seed 1 on
+2026-12-07 that was 60 of 122 operations; explicit ``examples`` on the create bodies (verification,
+B2B domain, multi-channel, webhook endpoint, agent) and on the records path (the system signer)
+brought it to 80 of 123 — a created object's id is then reused by schemathesis for the operations
+that read it. Most of the rest need an object no example can name in advance (a HITL config, a
+confirmation, a session, a signed proof)."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import json
 import re
 import shutil
 import socket
@@ -38,6 +48,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def answered_2xx(ndjson: Path) -> tuple[list[str], list[str]]:
+    """From schemathesis' NDJSON event report: the operations that answered 2xx at least once,
+    and those that never did (every case was refused, usually for want of a real id)."""
+    statuses: dict[str, collections.Counter[int]] = collections.defaultdict(collections.Counter)
+    for line in ndjson.read_text().splitlines():
+        scenario = json.loads(line).get("ScenarioFinished")
+        recorder = (scenario or {}).get("recorder") or {}
+        if "label" not in recorder:
+            continue
+        counts = statuses[recorder["label"]]
+        for interaction in (recorder.get("interactions") or {}).values():
+            if interaction.get("response"):
+                counts[interaction["response"]["status_code"]] += 1
+    ok = sorted(op for op, c in statuses.items() if any(200 <= s < 300 for s in c))
+    return ok, sorted(set(statuses) - set(ok))
+
+
 @pytest.fixture
 async def live(settings_factory: Any) -> AsyncIterator[tuple[str, Keys]]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -57,7 +84,9 @@ async def live(settings_factory: Any) -> AsyncIterator[tuple[str, Keys]]:
             sock.close()
 
 
-async def test_every_operation_answers_as_documented(live: tuple[str, Keys]) -> None:
+async def test_every_operation_answers_as_documented(
+    live: tuple[str, Keys], tmp_path: Path
+) -> None:
     url, keys = live
     async with httpx.AsyncClient() as client:
         operations = sum(
@@ -84,6 +113,10 @@ async def test_every_operation_answers_as_documented(live: tuple[str, Keys]) -> 
         "--exclude-path-regex",
         ".*/events$",
         "--no-color",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(tmp_path / "events.ndjson"),
         # A loaded CI machine can be slow to answer; a lost answer is retried, not a finding.
         "--request-timeout",
         "60",
@@ -94,6 +127,11 @@ async def test_every_operation_answers_as_documented(live: tuple[str, Keys]) -> 
     )
     out, _ = await asyncio.wait_for(process.communicate(), timeout=600)
     report = out.decode(errors="replace")
+    # How much of the API the run got past validation and look-ups (shown with pytest -s).
+    if (tmp_path / "events.ndjson").exists():
+        ok, never = answered_2xx(tmp_path / "events.ndjson")
+        print(f"\noperations answering 2xx at least once: {len(ok)}/{len(ok) + len(never)}")
+        print("".join(f"  never 2xx: {op}\n" for op in never), end="")
     tested = re.search(r"Tested:\s+(\d+)", report)
     assert tested is not None, report[-3000:]
     assert int(tested.group(1)) == operations, report[-3000:]

@@ -17,7 +17,18 @@ PublicKeyInput = str | dict[str, Any]
 
 
 class RegisterAgent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "agent_id": "support-bot",
+                    "name": "Support bot",
+                    "public_key": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                }
+            ]
+        },
+    )
 
     agent_id: str = Field(pattern=TOKEN_PATTERN)
     name: str | None = Field(default=None, min_length=1, max_length=200)

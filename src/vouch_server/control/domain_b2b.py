@@ -94,7 +94,10 @@ async def detect_provider(domain: str, settings: Settings) -> dict[str, Any]:
 
 
 class StartDomainB2B(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"domain": "example.com", "customer_id": "cust_42"}]},
+    )
 
     domain: str = Field(min_length=1, max_length=253)
     customer_id: str | None = Field(default=None, min_length=1, max_length=255)

@@ -14,7 +14,19 @@ from vouch_server.models import Verification
 
 class CreateVerification(BaseModel):
     # Unknown keys are ignored, as proof.holdings' own validation does.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "email",
+                    "channel": "email",
+                    "identifier": "alice@example.com",
+                    "external_user_id": "cust_42",
+                }
+            ]
+        },
+    )
 
     type: AssetType
     channel: Channel

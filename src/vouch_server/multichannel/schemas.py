@@ -21,7 +21,12 @@ class PhoneChannel(StrEnum):
 
 class CreateGroup(BaseModel):
     # Unknown keys are ignored, as in every proof.holdings create body.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"identifier": "+14155550123", "channels": ["telegram", "whatsapp"]}]
+        },
+    )
 
     type: Literal["phone"] = "phone"
     identifier: str = Field(min_length=1, max_length=500)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 
 from vouch_server.deps import (
     RuntimeDep,
@@ -148,6 +148,11 @@ def parse_filters(request: Request) -> ListFilter:
     return ListFilter(statuses=statuses, labels=labels, data=data)
 
 
+# Examples that exist on every server (the system signer), so a fuzzer's example cases reach 2xx.
+Resource = Annotated[str, Path(examples=["signers"])]
+RecordId = Annotated[str, Path(examples=["system"])]
+
+
 @router.post("/{resource}", **documented(RecordEnvelope, 201))
 async def create_record(
     resource: str, body: RecordIn, session: Session, runtime: RuntimeDep, caller: ApiCaller
@@ -161,7 +166,7 @@ async def create_record(
 
 @router.get("/{resource}", **documented(RecordListOut))
 async def list_records(
-    resource: str, request: Request, session: Session, runtime: RuntimeDep, caller: ApiCaller
+    resource: Resource, request: Request, session: Session, runtime: RuntimeDep, caller: ApiCaller
 ) -> dict[str, Any]:
     system = await system_signer(runtime)
     name = await service.resolve_resource(session, runtime, caller, resource)
@@ -177,7 +182,11 @@ async def list_records(
 
 @router.get("/{resource}/{record_id}", **documented(RecordEnvelope))
 async def get_record(
-    resource: str, record_id: str, session: Session, runtime: RuntimeDep, caller: ApiCaller
+    resource: Resource,
+    record_id: RecordId,
+    session: Session,
+    runtime: RuntimeDep,
+    caller: ApiCaller,
 ) -> dict[str, Any]:
     system = await system_signer(runtime)
     name = await service.resolve_resource(session, runtime, caller, resource)

@@ -171,7 +171,7 @@ async def list_verified_users(
 
 @router.get(USERS + "/{external_user_id}", **documented(VerifiedUserOut))
 async def get_verified_user(
-    external_user_id: Annotated[str, Path(min_length=1, max_length=255)],
+    external_user_id: Annotated[str, Path(min_length=1, max_length=255, examples=["cust_42"])],
     session: Session,
     caller: ApiCaller,
 ) -> dict[str, Any]:

@@ -30,7 +30,14 @@ router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
 
 class CreateEndpoint(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {"url": "https://example.com/webhooks/vouch", "events": ["verification.completed"]}
+            ]
+        },
+    )
     url: str = Field(min_length=1, max_length=2048)
     events: list[str] = Field(default_factory=list, max_length=50)
     description: str | None = Field(default=None, max_length=255)
