@@ -57,7 +57,8 @@ def _exporter() -> SpanExporter | None:
             "Install it with: pip install 'vouch-server[otel]'"
         )
         return None
-    return OTLPSpanExporter()
+    exporter: SpanExporter = OTLPSpanExporter()
+    return exporter
 
 
 def process_tracer_provider() -> TracerProvider:
