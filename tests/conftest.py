@@ -102,6 +102,9 @@ def base_settings(tmp: Path, **overrides: Any) -> Settings:
         "public_url": "https://vouch.test",
         "expiry_sweep_seconds": 0,
         "key_publish_lead_seconds": 0,
+        # A configured Telegram bot, as most tests drive Telegram; an unconfigured server has
+        # none (tests/control/test_unconfigured_telegram.py).
+        "telegram_bot_username": "vouch_verify_bot",
     }
     values.update(overrides)
     return Settings(**values)

@@ -87,7 +87,9 @@ class Settings(BaseSettings):
 
     # Providers (links in challenges; full channel support lives in the channel modules).
     telegram_bot_token: str | None = None
-    telegram_bot_username: str = "vouch_verify_bot"
+    # The operator's own bot (without @). Unset, no challenge links to a Telegram bot: a default
+    # name would send people to a bot somebody else owns.
+    telegram_bot_username: str = ""
     telegram_webhook_secret: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
     whatsapp_phone_number: str | None = None

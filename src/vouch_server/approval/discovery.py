@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.approval import messaging, payloads
 from vouch_server.channels import dispatch
-from vouch_server.errors import NotFound
+from vouch_server.errors import BadRequest, NotFound
 from vouch_server.kit.clock import isoformat_ms, truncate_ms, utcnow
 from vouch_server.kit.ids import new_object_id
 from vouch_server.models.hitl import ChatIdDiscovery
@@ -47,6 +47,12 @@ async def create(session: AsyncSession, runtime: Runtime, principal: Principal) 
     token = secrets.token_urlsafe(24)  # 32 characters of [A-Za-z0-9_-], as /start allows
     now = truncate_ms(utcnow())
     settings = await credentials.effective_settings(session, runtime.settings, principal.project_id)
+    bot = settings.telegram_bot_username.lstrip("@")
+    if not bot:
+        raise BadRequest(
+            "This channel is not configured on this server (VOUCH_TELEGRAM_BOT_USERNAME)",
+            code="channel_not_configured",
+        )
     session.add(
         ChatIdDiscovery(
             id=new_object_id(),
@@ -59,7 +65,7 @@ async def create(session: AsyncSession, runtime: Runtime, principal: Principal) 
         )
     )
     await session.flush()
-    link = f"https://t.me/{settings.telegram_bot_username}?start={PREFIX}{token}"
+    link = f"https://t.me/{bot}?start={PREFIX}{token}"
     return {
         "token": token,
         "deep_link": link,

@@ -120,6 +120,12 @@ async def create(
     channel = body.channel.value
     recipient = normalize_recipient(channel, body.who)
     business_name, hitl_id = await _asked_for(session, principal, body)
+    settings = await credentials.effective_settings(session, runtime.settings, principal.project_id)
+    if channel == "telegram" and not settings.telegram_bot_username.lstrip("@"):
+        raise BadRequest(
+            "This channel is not configured on this server (VOUCH_TELEGRAM_BOT_USERNAME)",
+            code="channel_not_configured",
+        )
     if not principal.is_test:
         limit = await runtime.limiter.hit(
             runtime.settings.authorization_prompt_rate_limit, "consent-prompt", channel, recipient
@@ -152,10 +158,9 @@ async def create(
     )
     session.add(authorization)
     await session.flush()
-    settings = await credentials.effective_settings(session, runtime.settings, principal.project_id)
     deep_link = None
     if start_token is not None:
-        deep_link = telegram_deep_link(settings.telegram_bot_username, start_token)
+        deep_link = telegram_deep_link(settings.telegram_bot_username.lstrip("@"), start_token)
     else:
         await _send_prompt(session, runtime, authorization, settings)
     return authorization, deep_link

@@ -153,7 +153,7 @@ class ReverseOtpMethod(_CodeMethodBase):
         data = super().challenge(ctx)
         settings = ctx.settings
         code = ctx.code
-        if self.channel == "telegram":
+        if self.channel == "telegram" and settings.telegram_bot_username.lstrip("@"):
             bot = settings.telegram_bot_username.lstrip("@")
             # The golden vector shows the bare code as the instruction: the deep link carries it.
             data["instruction"] = code
