@@ -201,9 +201,13 @@ class TestLogLines:
         self, settings_factory: Any, json_lines: io.StringIO
     ) -> None:
         app = create_app(settings_factory())
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="https://vouch.test"
-        ) as c:
+        # Under its lifespan, so the database and Redis connections /health opens are closed.
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="https://vouch.test"
+            ) as c,
+        ):
             await c.get("/health")
         lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
         (access,) = [line for line in lines if line["logger"] == "vouch.access"]
@@ -220,9 +224,12 @@ class TestOff:
     ) -> None:
         traced = _traced_app(settings_factory())
         assert "TraceRequests" not in middleware_classes(traced.app)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=traced.app), base_url="https://vouch.test"
-        ) as c:
+        async with (
+            traced.app.router.lifespan_context(traced.app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=traced.app), base_url="https://vouch.test"
+            ) as c,
+        ):
             assert (await c.get("/health")).status_code == 200
         assert traced.spans() == []
 
