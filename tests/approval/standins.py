@@ -307,6 +307,8 @@ def serve(settings: Settings, fake_api: FakeApi | None = None) -> Iterator[str]:
         VOUCH_WEBHOOK_RETRY_SCHEDULE="0.2,0.2",
         VOUCH_RATE_LIMIT_API="10000/minute",
     )
+    if settings.telegram_bot_username:
+        env["VOUCH_TELEGRAM_BOT_USERNAME"] = settings.telegram_bot_username
     if fake_api is not None:
         env.update(
             VOUCH_TELEGRAM_BOT_TOKEN=BOT_TOKEN,

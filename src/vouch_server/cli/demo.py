@@ -48,9 +48,13 @@ async def run_demo(console: Console, data_dir: Path | None = None) -> int:
                     f"1. [bold]create[/]  verification {created['id']} for {created['identifier']}"
                 )
                 console.print(
-                    f"   the person would send {challenge['code']} → {challenge['send_to']}"
+                    f"   the person would send {challenge['code']} → "
+                    f"{challenge.get('send_to', 'your Telegram bot')}"
                 )
-                console.print(f"   deep link: {challenge['deep_link']}")
+                if "deep_link" in challenge:
+                    console.print(f"   deep link: {challenge['deep_link']}")
+                else:  # the demo's server, like any unconfigured one, has no bot of its own
+                    console.print("   deep link: none until VOUCH_TELEGRAM_BOT_USERNAME is set")
 
                 done = await client.test_verify(created["id"])
                 token = done["proof_token"]
