@@ -75,7 +75,8 @@ from vouch_server.profiles import pages as profile_pages
 from vouch_server.profiles.endpoints import public_router as public_profiles_router
 from vouch_server.profiles.endpoints import router as profiles_router
 from vouch_server.proofs.endpoints import router as proofs_router
-from vouch_server.proofs.endpoints import status_list_router
+from vouch_server.proofs.endpoints import status_list_router, validate_route
+from vouch_server.proofs.fast_path import ValidateFastPath
 from vouch_server.public_responses import ApiInfoOut, HealthOut
 from vouch_server.records.endpoints import router as records_router
 from vouch_server.records.signed_errors import SignMinkaErrors
@@ -190,6 +191,8 @@ def create_app(
     async def provider_gate(scope: Scope) -> bool:
         return await channel_endpoints.body_gate(runtime, scope)
 
+    # Added first = innermost: inside every edge layer, in front of FastAPI's router.
+    app.add_middleware(ValidateFastPath, runtime=runtime, route=validate_route)
     # Added last = outermost: the edge assigns the request id before the probe guard runs.
     app.add_middleware(
         ProbeGuard,

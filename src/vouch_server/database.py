@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,7 +48,22 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """The pool's liveness check at checkout, without a round trip: a pooled connection the
+    server has closed (a restart, an idle timeout, ``pg_terminate_backend``) is dropped and
+    another is taken (SQLAlchemy's ``checkout`` event: raising ``DisconnectionError`` makes the
+    pool retry). ``pool_pre_ping`` asked the server instead, at three round trips (BEGIN, a
+    ping, ROLLBACK) on every checkout. A connection cut without the server's FIN is not seen
+    here; its first statement fails, and SQLAlchemy then invalidates the pool."""
+    driver = getattr(record, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("connection closed by the server")
 
 
 def rowcount(result: Any) -> int:

@@ -29,7 +29,12 @@ from vouch_server.kit.epoch import advance_epoch, epoch_read_by, read_epoch
 from vouch_server.kit.ids import is_object_id
 from vouch_server.models import Proof
 from vouch_server.runtime import Runtime
-from vouch_server.signing.tokens import MintedToken, TokenInvalid, epoch_to_datetime
+from vouch_server.signing.tokens import (
+    MintedToken,
+    TokenInvalid,
+    VerifiedToken,
+    epoch_to_datetime,
+)
 from vouch_server.tenancy.key_cache import EpochCache
 from vouch_server.tenancy.service import Principal
 
@@ -93,13 +98,17 @@ class _ProofFacts:
 _FACTS: weakref.WeakKeyDictionary[Engine, EpochCache[_ProofFacts]] = weakref.WeakKeyDictionary()
 
 
-async def _proof_facts(session: AsyncSession, proof_id: str) -> _ProofFacts | None:
-    """A proof's facts, from this process's cache while the revocation epoch is unchanged
-    (``kit.epoch``): with a warm cache on SQLite a validation sends no SQL."""
-    engine = session.get_bind().engine
+def _facts_cache(engine: Engine) -> EpochCache[_ProofFacts]:
     cache = _FACTS.get(engine)
     if cache is None:
         cache = _FACTS[engine] = EpochCache()
+    return cache
+
+
+async def _proof_facts(session: AsyncSession, proof_id: str) -> _ProofFacts | None:
+    """A proof's facts, from this process's cache while the revocation epoch is unchanged
+    (``kit.epoch``): with a warm cache on SQLite a validation sends no SQL."""
+    cache = _facts_cache(session.get_bind().engine)
     known, epoch = epoch_read_by(session)
     if not known:
         epoch = await read_epoch(session)  # before the row, never after
@@ -120,6 +129,10 @@ def _invalid(reason: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"valid": False, "reason": reason, "message": message, "error": message, **extra}
 
 
+def _test_proof() -> dict[str, Any]:
+    return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
+
+
 async def validate(
     session: AsyncSession,
     runtime: Runtime,
@@ -135,14 +148,53 @@ async def validate(
         verified = await runtime.tokens.verify(session, token)
     except TokenInvalid as exc:
         return _invalid(exc.reason, exc.message)
-    claims = verified.claims
-    if environment == "live" and (verified.environment == "test" or claims.get("test") is True):
-        return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
-    row = await _proof_facts(session, str(claims["sub"]))
+    if _is_test_for_live(verified, environment):
+        return _test_proof()
+    facts = await _proof_facts(session, str(verified.claims["sub"]))
+    return _judge(verified.claims, facts, identifier, environment)
+
+
+def validate_cached(
+    runtime: Runtime,
+    engine: Engine,
+    epoch: int | None,
+    token: str,
+    identifier: str | None = None,
+    *,
+    environment: str = "live",
+) -> dict[str, Any] | None:
+    """``validate`` from this process's memory alone, for a revocation epoch the caller has just
+    read: the same answer, or None when it needs the database (a signing key or a proof's facts
+    not cached under ``epoch``). Sends nothing and changes nothing."""
+    try:
+        verified = runtime.tokens.verify_cached(token)
+    except TokenInvalid as exc:
+        return _invalid(exc.reason, exc.message)
+    if verified is None:
+        return None
+    if _is_test_for_live(verified, environment):
+        return _test_proof()
+    facts = _facts_cache(engine).get(str(verified.claims["sub"]), epoch)
+    if facts is None:
+        return None  # unknown or not yet read: only the table can tell
+    return _judge(verified.claims, facts, identifier, environment)
+
+
+def _is_test_for_live(verified: VerifiedToken, environment: str) -> bool:
+    return environment == "live" and (
+        verified.environment == "test" or verified.claims.get("test") is True
+    )
+
+
+def _judge(
+    claims: dict[str, Any], row: _ProofFacts | None, identifier: str | None, environment: str
+) -> dict[str, Any]:
+    """The answer for a token whose signature and registered claims hold, given its proof's
+    facts (None: no such proof)."""
     if row is None or not hmac.compare_digest(row.jti, str(claims.get("jti", ""))):
         return _invalid("unknown_proof", "This proof was not issued by this server")
     if environment == "live" and row.environment == "test":
-        return _invalid("test_proof", "This is a test-mode proof; it proves nothing in live mode")
+        return _test_proof()
     if row.revoked_at is not None:
         return _invalid(
             "revoked",

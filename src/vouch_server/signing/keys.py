@@ -389,6 +389,13 @@ class Keyring:
             key = self._published.get(kid)
         return key
 
+    def cached_published_key(self, kid: str) -> PublishedKey | None:
+        """``published_key`` from memory alone: the key while the loaded set is fresh and holds
+        it; None when only the database can tell (stale set, unknown kid)."""
+        if time.monotonic() - self._loaded_at >= self._refresh_seconds:
+            return None
+        return self._published.get(kid)
+
     async def jwks_body(self, session: AsyncSession, environment: str = "live") -> bytes:
         await self.refresh(session)
         return self._jwks_body[environment]

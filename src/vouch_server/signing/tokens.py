@@ -25,7 +25,7 @@ from vouch_client import jws
 from vouch_server.config import Settings
 from vouch_server.kit.clock import utcnow
 from vouch_server.signing import status_list
-from vouch_server.signing.keys import PURPOSE_PROOF, PURPOSE_STATUS_LIST, Keyring
+from vouch_server.signing.keys import PURPOSE_PROOF, PURPOSE_STATUS_LIST, Keyring, PublishedKey
 
 if TYPE_CHECKING:
     from vouch_server.observability.metrics import Metrics
@@ -150,17 +150,22 @@ class TokenService:
         The compact JWS is verified by ``vouch_client.jws`` (strict base64url, RFC 7518 parameters
         on ``cryptography``'s primitives), the SDK's own verifier; the claims are checked here
         exactly as PyJWT's ``decode`` checked them before (``check_claims``)."""
-        try:
-            header = jws.read_header(token)
-        except jws.MalformedJWS as exc:
-            raise TokenInvalid("malformed", "Proof token is not a well-formed JWT") from exc
-        kid = header.get("kid")
-        alg = header.get("alg")
-        if kid is not None and not isinstance(kid, str):  # as PyJWT's header check refused it
-            raise TokenInvalid("malformed", "Proof token is not a well-formed JWT")
-        if not isinstance(kid, str) or alg not in ALLOWED_ALGORITHMS:
-            raise TokenInvalid("invalid_signature", "Proof token is not signed by a vouch key")
+        kid, alg = _signing_header(token)
         key = await self.keyring.published_key(session, kid)
+        return self._verify_with(token, alg, key, now)
+
+    def verify_cached(self, token: str, *, now: datetime | None = None) -> VerifiedToken | None:
+        """``verify`` with the keys in memory: the same outcome, or None when only the database
+        can name the key (the loaded set is stale or lacks the ``kid``)."""
+        kid, alg = _signing_header(token)
+        key = self.keyring.cached_published_key(kid)
+        if key is None:
+            return None
+        return self._verify_with(token, alg, key, now)
+
+    def _verify_with(
+        self, token: str, alg: str, key: PublishedKey | None, now: datetime | None
+    ) -> VerifiedToken:
         if key is None or key.alg != alg or key.purpose != PURPOSE_PROOF:
             raise TokenInvalid("invalid_signature", "Proof token is not signed by a vouch key")
         try:
@@ -171,6 +176,21 @@ class TokenService:
             raise TokenInvalid("malformed", "Proof token could not be decoded") from exc
         check_claims(claims, (now or utcnow()).timestamp(), issuer=self.settings.effective_issuer)
         return VerifiedToken(claims, key.environment)
+
+
+def _signing_header(token: str) -> tuple[str, str]:
+    """The ``kid`` and ``alg`` of a proof token's protected header, or ``TokenInvalid``."""
+    try:
+        header = jws.read_header(token)
+    except jws.MalformedJWS as exc:
+        raise TokenInvalid("malformed", "Proof token is not a well-formed JWT") from exc
+    kid = header.get("kid")
+    alg = header.get("alg")
+    if kid is not None and not isinstance(kid, str):  # as PyJWT's header check refused it
+        raise TokenInvalid("malformed", "Proof token is not a well-formed JWT")
+    if not isinstance(kid, str) or alg not in ALLOWED_ALGORITHMS:
+        raise TokenInvalid("invalid_signature", "Proof token is not signed by a vouch key")
+    return kid, alg
 
 
 # Seconds of clock difference allowed on exp, nbf and iat (PyJWT's default, which the server

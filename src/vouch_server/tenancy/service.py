@@ -17,6 +17,7 @@ import string
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouch_server.database import after_commit
@@ -101,7 +102,7 @@ async def authenticate(session: AsyncSession, key: str) -> Principal | None:
     A key seen in the last few seconds is answered from the process's cache (``key_cache``)
     with one read of the API-key epoch instead of the ``api_keys`` lookup; the epoch is read
     before the key, so a revocation committed by any process is never missed."""
-    if not key.startswith(("pk_live_", "pk_test_")) or len(key) > 64:
+    if not _may_be_key(key):
         return None
     key_hash = hash_key(key)
     cache = cache_for(session.get_bind().engine)
@@ -121,6 +122,19 @@ async def authenticate(session: AsyncSession, key: str) -> Principal | None:
     principal = Principal(project_id=row.project_id, environment=row.mode, api_key_id=row.id)
     cache.put(key_hash, epoch, principal)
     return principal
+
+
+def cached_principal(engine: Engine, key: str, epoch: int | None) -> Principal | None:
+    """``authenticate`` from this process's cache alone, under an epoch the caller has just read
+    (``kit.epoch.current_epoch``): the caller, or None when only the database can tell (a key
+    not seen under ``epoch``, an unknown or a revoked key)."""
+    if not _may_be_key(key):
+        return None
+    return cache_for(engine).get(hash_key(key), epoch)
+
+
+def _may_be_key(key: str) -> bool:
+    return key.startswith(("pk_live_", "pk_test_")) and len(key) <= 64
 
 
 async def list_api_keys(
